@@ -1,0 +1,61 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { CatalogLauncher } from './catalog/launch.js';
+import { catalogRoutes } from './catalog/routes.js';
+import { SqliteCatalogStore } from './catalog/store.js';
+import type { Config } from './config.js';
+import { flexyRoutes } from './flexy/routes.js';
+import { FlexyService } from './flexy/service.js';
+import { hostRoutes } from './host/routes.js';
+import { failure } from './http/envelope.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { registerJsonParser } from './http/json-parser.js';
+import { registerOpenApi } from './http/openapi.js';
+import { validatorCompiler } from './http/validation.js';
+import type { Runtime } from './runtime/types.js';
+import { systemRoutes } from './system/routes.js';
+import { KAI_VERSION } from './version.js';
+
+export interface AppDependencies {
+  config: Config;
+  runtime: Runtime;
+  db: Database.Database;
+  logger: Logger;
+}
+
+/** Bodies are small JSON documents; anything bigger is a mistake or an attack. */
+const BODY_LIMIT_BYTES = 256 * 1024;
+
+/** Builds the HTTP app from its collaborators; main() and the tests both use it. */
+export async function buildApp({ config, runtime, db, logger }: AppDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    // pino's Logger is what Fastify logs with; the cast only bridges the two packages' type names.
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    disableRequestLogging: false,
+    // Malformed URLs and the like: answered in the envelope like every other client error.
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(400).send(failure('VALIDATION_ERROR', 'Invalid request: url is malformed', { fields: [{ field: 'url', message: error.message }] }));
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  registerJsonParser(app);
+  registerErrorHandling(app);
+  await registerOpenApi(app, KAI_VERSION);
+
+  // The auth issue adds its guard here as one onRequest hook that every route,
+  // including upgrades, inherits; routes marked `config.public` stay open.
+
+  const flexy = new FlexyService(runtime, { hostRoot: config.hostRoot, defaultImage: config.imageName });
+  const store = new SqliteCatalogStore(db);
+  const launcher = new CatalogLauncher(store, flexy);
+
+  await app.register(systemRoutes, { runtime, db });
+  await app.register(flexyRoutes, { flexy });
+  await app.register(catalogRoutes, { store, flexy, launcher });
+  await app.register(hostRoutes, { hostRoot: config.hostRoot });
+  return app;
+}

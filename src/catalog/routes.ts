@@ -1,0 +1,101 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Envelope, ErrorEnvelope, ok, responses } from '../http/envelope.js';
+import { Nullable } from '../http/schema-helpers.js';
+import { optionalBody } from '../http/optional-body.js';
+import { AbsolutePath, ContainerName, EnvMap, FlexyDetailsSchema, ImageRef } from '../flexy/schemas.js';
+import type { FlexyService } from '../flexy/service.js';
+import { catalogItemNotFound, type CatalogLauncher } from './launch.js';
+import type { CatalogStore } from './store.js';
+
+const CatalogItemSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  hostPath: Type.String(),
+  containerId: Nullable(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+const ItemParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+const AddBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: 64, pattern: '\\S', 'x-message': 'must not be blank' }), hostPath: AbsolutePath },
+  { additionalProperties: false },
+);
+
+const LaunchBody = Type.Object(
+  {
+    name: Type.Optional(ContainerName),
+    image: Type.Optional(ImageRef),
+    env: Type.Optional(EnvMap),
+  },
+  { additionalProperties: false },
+);
+
+const LaunchResultSchema = Type.Object({
+  item: CatalogItemSchema,
+  container: FlexyDetailsSchema,
+  created: Type.Boolean({ description: 'false when the existing container was started instead' }),
+});
+
+export interface CatalogRoutesOptions {
+  store: CatalogStore;
+  flexy: FlexyService;
+  launcher: CatalogLauncher;
+}
+
+const tags = ['catalog'];
+
+export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = async (app, { store, flexy, launcher }) => {
+  app.get(
+    '/api/catalog/flexy',
+    { schema: { tags, summary: 'List catalog items, newest first', response: responses(200, Type.Object({ items: Type.Array(CatalogItemSchema) })) } },
+    async () => ok({ items: store.list() }, 'Catalog items retrieved successfully'),
+  );
+
+  app.post(
+    '/api/catalog/flexy',
+    { schema: { tags, summary: 'Add a project folder to the catalog', body: AddBody, response: responses(201, CatalogItemSchema) } },
+    async (request, reply) => {
+      const hostPath = await flexy.confineHostPath(request.body.hostPath);
+      const item = store.add({ name: request.body.name.trim(), hostPath });
+      return reply.code(201).send(ok(item, 'Catalog item added successfully'));
+    },
+  );
+
+  app.delete(
+    '/api/catalog/flexy/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Remove a catalog item; its container, if any, is left alone',
+        params: ItemParams,
+        response: responses(200, Type.Object({ id: Type.String() })),
+      },
+    },
+    async (request) => {
+      if (!store.remove(request.params.id)) throw catalogItemNotFound(request.params.id);
+      return ok({ id: request.params.id }, 'Catalog item removed successfully');
+    },
+  );
+
+  app.post(
+    '/api/catalog/flexy/:id/launch',
+    {
+      schema: {
+        tags,
+        summary: "Start the item's sandbox, creating it (folder at /workspace) when it has none",
+        params: ItemParams,
+        body: LaunchBody,
+        response: { 200: Envelope(LaunchResultSchema), 201: Envelope(LaunchResultSchema), '4xx': ErrorEnvelope, '5xx': ErrorEnvelope },
+      },
+      preValidation: optionalBody,
+    },
+    async (request, reply) => {
+      const result = await launcher.launch(request.params.id, request.body);
+      return reply
+        .code(result.created ? 201 : 200)
+        .send(ok(result, result.created ? 'Catalog item launched in a new container' : "Catalog item's container started"));
+    },
+  );
+};

@@ -1,0 +1,35 @@
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import { ERROR_CODES, ERROR_STATUS } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Reachable without credentials (health, readiness, the API document). The auth guard reads this. */
+    public?: boolean;
+  }
+}
+
+const errorCodeTable = ERROR_CODES.map((code) => `- \`${code}\` (HTTP ${ERROR_STATUS[code]})`).join('\n');
+
+export async function registerOpenApi(app: FastifyInstance, version: string): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Kai API',
+        version,
+        description:
+          'Kai manages Flexy sandbox containers. Every /api response is an envelope: ' +
+          '`{success: true, data, message, timestamp}` or `{success: false, error: {code, message, details}, timestamp}`.\n\n' +
+          `Error codes:\n${errorCodeTable}\n- \`DOCKER_ERROR\` is 503 when the engine cannot be reached at all.`,
+      },
+      tags: [
+        { name: 'flexy', description: 'Flexy sandbox containers' },
+        { name: 'catalog', description: 'Remembered project folders' },
+        { name: 'host', description: 'Browsing KAI_HOST_ROOT' },
+        { name: 'system', description: 'Health and readiness' },
+      ],
+    },
+  });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+}

@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Dockerode from 'dockerode';
+import type { DockerEndpoint } from '../../config.js';
+
+export function dockerClient(endpoint: DockerEndpoint): Dockerode {
+  if (endpoint.kind === 'socket') return new Dockerode({ socketPath: endpoint.socketPath });
+  const tls =
+    endpoint.protocol === 'https' && endpoint.certPath
+      ? {
+          ca: readFileSync(path.join(endpoint.certPath, 'ca.pem')),
+          cert: readFileSync(path.join(endpoint.certPath, 'cert.pem')),
+          key: readFileSync(path.join(endpoint.certPath, 'key.pem')),
+        }
+      : {};
+  return new Dockerode({ protocol: endpoint.protocol, host: endpoint.host, port: endpoint.port, ...tls });
+}
