@@ -34,7 +34,6 @@ export async function buildApp({ config, runtime, db, logger }: AppDependencies)
     // pino's Logger is what Fastify logs with; the cast only bridges the two packages' type names.
     loggerInstance: logger as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    disableRequestLogging: false,
     // Malformed URLs and the like: answered in the envelope like every other client error.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply).code(400).send(failure('VALIDATION_ERROR', 'Invalid request: url is malformed', { fields: [{ field: 'url', message: error.message }] }));

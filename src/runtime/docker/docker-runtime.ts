@@ -71,7 +71,9 @@ export class DockerRuntime implements Runtime {
   }
 
   async start(ref: string): Promise<FlexyAction> {
-    return this.act(ref, 'start the container', (container, abortSignal) => container.start({ abortSignal }));
+    return this.act(ref, 'start the container', (container, abortSignal) =>
+      this.recoveringNetwork(() => container.start({ abortSignal })),
+    );
   }
 
   async stop(ref: string): Promise<FlexyAction> {
@@ -82,7 +84,7 @@ export class DockerRuntime implements Runtime {
 
   async restart(ref: string): Promise<FlexyAction> {
     return this.act(ref, 'restart the container', (container, abortSignal) =>
-      container.restart({ t: STOP_GRACE_SECONDS, abortSignal }),
+      this.recoveringNetwork(() => container.restart({ t: STOP_GRACE_SECONDS, abortSignal })),
     );
   }
 
@@ -163,11 +165,6 @@ export class DockerRuntime implements Runtime {
         await this.pullMissing(spec.image);
         return this.createContainer(spec, false);
       }
-      if (status === 404 && /network/i.test(message) && mayRecover) {
-        this.networkReady = false;
-        await this.ensureNetwork();
-        return this.createContainer(spec, false);
-      }
       if (status === 400) {
         this.options.logger.warn({ engineMessage: message }, 'engine rejected container spec');
         throw new KaiError('VALIDATION_ERROR', 'The Docker engine rejected the container settings', {
@@ -221,6 +218,22 @@ export class DockerRuntime implements Runtime {
       }
     }
     this.networkReady = true;
+  }
+
+  /**
+   * The engine checks the network only when a container starts. If Kai's
+   * network was removed behind its back, make it again and retry once.
+   */
+  private async recoveringNetwork<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      const missingNetwork = statusOf(error) === 404 && engineMessage(error).includes(`network ${this.options.network} not found`);
+      if (!missingNetwork) throw error;
+      this.networkReady = false;
+      await this.ensureNetwork();
+      return operation();
+    }
   }
 
   private async call<T>(action: string, timeoutMs: number, operation: (signal: AbortSignal) => Promise<T>): Promise<T> {

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Prepares this machine for Kai: npm dependencies and build, a running Docker
+# engine and the Flexy image. With --test, also the tiny image the tests use.
+# Safe to run again: finished steps are skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WITH_TEST_IMAGE=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) WITH_TEST_IMAGE=1 ;;
+    *) echo "usage: scripts/setup.sh [--test]" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n==> %s\n' "$*"; }
+IMAGE="${IMAGE_NAME:-flexy-dev-sandbox:latest}"
+
+step "npm dependencies"
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  echo "node_modules is current"
+fi
+
+step "build"
+npm run build --silent
+
+step "Docker engine"
+bash scripts/ensure-engine.sh
+
+step "Flexy image ($IMAGE)"
+if docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  echo "present"
+else
+  bash images/flexy/build.sh "$IMAGE"
+fi
+
+if [ "$WITH_TEST_IMAGE" = 1 ]; then
+  step "test image (kai-test-busybox:latest)"
+  if docker image inspect kai-test-busybox:latest >/dev/null 2>&1; then
+    echo "present"
+  else
+    bash images/busybox/build.sh kai-test-busybox:latest
+  fi
+fi
