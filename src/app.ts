@@ -1,7 +1,11 @@
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { ensureFirstAdmin } from './auth/bootstrap.js';
+import { registerAuth } from './auth/index.js';
+import { AuthStore } from './auth/store.js';
 import { CatalogLauncher } from './catalog/launch.js';
 import { catalogRoutes } from './catalog/routes.js';
 import { SqliteCatalogStore } from './catalog/store.js';
@@ -23,17 +27,20 @@ export interface AppDependencies {
   runtime: Runtime;
   db: Database.Database;
   logger: Logger;
+  /** Where the generated first admin password is printed; stderr by default. */
+  announce?: (text: string) => void;
 }
 
 /** Bodies are small JSON documents; anything bigger is a mistake or an attack. */
 const BODY_LIMIT_BYTES = 256 * 1024;
 
 /** Builds the HTTP app from its collaborators; main() and the tests both use it. */
-export async function buildApp({ config, runtime, db, logger }: AppDependencies): Promise<FastifyInstance> {
+export async function buildApp({ config, runtime, db, logger, announce = (text) => process.stderr.write(text) }: AppDependencies): Promise<FastifyInstance> {
   const app = Fastify({
     // pino's Logger is what Fastify logs with; the cast only bridges the two packages' type names.
     loggerInstance: logger as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
     // Malformed URLs and the like: answered in the envelope like every other client error.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply).code(400).send(failure('VALIDATION_ERROR', 'Invalid request: url is malformed', { fields: [{ field: 'url', message: error.message }] }));
@@ -44,9 +51,12 @@ export async function buildApp({ config, runtime, db, logger }: AppDependencies)
   registerJsonParser(app);
   registerErrorHandling(app);
   await registerOpenApi(app, KAI_VERSION);
+  await app.register(helmet, { global: true });
 
-  // The auth issue adds its guard here as one onRequest hook that every route,
-  // including upgrades, inherits; routes marked `config.public` stay open.
+  const authStore = new AuthStore(db);
+  await ensureFirstAdmin(authStore, config.auth, logger, announce);
+  // One onRequest guard for every route registered after this line, upgrades included.
+  await registerAuth(app, config, authStore);
 
   const flexy = new FlexyService(runtime, { hostRoot: config.hostRoot, defaultImage: config.imageName });
   const store = new SqliteCatalogStore(db);

@@ -17,6 +17,14 @@ const EnvSchema = Type.Object({
   KAI_HOST_ROOT: Type.Optional(Type.String({ minLength: 1 })),
   KAI_PULL_POLICY: Type.Union([Type.Literal('missing'), Type.Literal('never')], { default: 'missing' }),
   KAI_INSTANCE: Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$', default: 'default' }),
+  KAI_ADMIN_USERNAME: Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.@-]{0,63}$', default: 'admin' }),
+  KAI_ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 256 })),
+  KAI_SESSION_TTL: Type.String({ pattern: '^[1-9][0-9]*(s|m|h|d)?$', default: '12h' }),
+  KAI_JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  KAI_ALLOWED_ORIGINS: Type.Optional(Type.String()),
+  KAI_TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
+  KAI_LOGIN_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 10000, default: 10 }),
+  KAI_LOGIN_WINDOW: Type.String({ pattern: '^[1-9][0-9]*(s|m|h|d)?$', default: '1m' }),
   KAI_LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -42,6 +50,20 @@ export interface Config {
   /** Label value that marks this Kai's containers, so several Kai (or test runs) share one engine. */
   instance: string;
   logLevel: string;
+  auth: AuthConfig;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-* headers to believe. */
+  trustProxy: boolean | string;
+}
+
+export interface AuthConfig {
+  adminUsername: string;
+  adminPassword: string | undefined;
+  sessionTtlSeconds: number;
+  jwtSecret: string | undefined;
+  /** Origins besides Kai's own that may open WebSocket and other upgrade handshakes. */
+  allowedOrigins: string[];
+  loginMaxAttempts: number;
+  loginWindowSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -66,6 +88,35 @@ function parseDockerHost(env: Env): DockerEndpoint {
     ...(env.DOCKER_CERT_PATH ? { certPath: env.DOCKER_CERT_PATH } : {}),
     label: raw,
   };
+}
+
+const SECONDS_PER_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** "90", "90s", "15m", "12h", "7d" → seconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+)([smhd])?$/.exec(value);
+  if (!match) throw new ConfigError(`not a duration: ${value}`);
+  return Number(match[1]) * (SECONDS_PER_UNIT[match[2] ?? 's'] ?? 1);
+}
+
+function parseOrigins(raw: string | undefined): string[] {
+  if (!raw) return [];
+  return raw.split(',').map((origin) => origin.trim()).filter(Boolean).map((origin) => {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError(`KAI_ALLOWED_ORIGINS: "${origin}" is not an origin such as https://kai.example.com`);
+    }
+    if (url.origin !== origin.replace(/\/$/, '')) throw new ConfigError(`KAI_ALLOWED_ORIGINS: "${origin}" must be scheme://host[:port] only`);
+    return url.origin;
+  });
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | string {
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  return raw; // addresses or CIDRs, comma-separated
 }
 
 function resolveHostRoot(raw: string | undefined): string {
@@ -102,5 +153,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     pullPolicy: env.KAI_PULL_POLICY,
     instance: env.KAI_INSTANCE,
     logLevel: env.KAI_LOG_LEVEL,
+    auth: {
+      adminUsername: env.KAI_ADMIN_USERNAME,
+      adminPassword: env.KAI_ADMIN_PASSWORD,
+      sessionTtlSeconds: parseDuration(env.KAI_SESSION_TTL),
+      jwtSecret: env.KAI_JWT_SECRET,
+      allowedOrigins: parseOrigins(env.KAI_ALLOWED_ORIGINS),
+      loginMaxAttempts: env.KAI_LOGIN_MAX_ATTEMPTS,
+      loginWindowSeconds: parseDuration(env.KAI_LOGIN_WINDOW),
+    },
+    trustProxy: parseTrustProxy(env.KAI_TRUST_PROXY),
   };
 }

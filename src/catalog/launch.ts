@@ -66,14 +66,22 @@ export class CatalogLauncher {
       }
     }
 
-    const container = await this.flexy.create({
-      name: input.name ?? containerNameFor(item.name),
-      image: input.image,
-      hostPath: item.hostPath,
-      containerPath: DEFAULT_CONTAINER_PATH,
-      env: input.env,
-      start: true,
-    });
+    let container: FlexyDetails;
+    try {
+      container = await this.flexy.create({
+        name: input.name ?? containerNameFor(item.name),
+        image: input.image,
+        hostPath: item.hostPath,
+        containerPath: DEFAULT_CONTAINER_PATH,
+        env: input.env,
+        start: true,
+      });
+    } catch (error) {
+      // Created but not started: record it anyway, so the next launch starts it instead of making another.
+      const createdId = error instanceof KaiError ? error.details.id : undefined;
+      if (typeof createdId === 'string') this.store.setContainer(item.id, createdId);
+      throw error;
+    }
     this.store.setContainer(item.id, container.id);
     return { item: { ...item, containerId: container.id }, container, created: true };
   }

@@ -20,6 +20,39 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX catalog_items_created_at ON catalog_items (created_at);
     `,
   },
+  {
+    version: 2,
+    name: 'auth',
+    sql: `
+      CREATE TABLE users (
+        username      TEXT PRIMARY KEY,
+        role          TEXT NOT NULL CHECK (role IN ('admin', 'viewer')),
+        password_hash TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL
+      );
+      CREATE TABLE sessions (
+        id         TEXT PRIMARY KEY,
+        username   TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT
+      );
+      CREATE INDEX sessions_username ON sessions (username);
+      CREATE TABLE api_tokens (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        username     TEXT NOT NULL REFERENCES users (username) ON DELETE CASCADE,
+        token_hash   TEXT NOT NULL UNIQUE,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT,
+        last_used_at TEXT,
+        revoked_at   TEXT
+      );
+      CREATE INDEX api_tokens_username ON api_tokens (username);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);

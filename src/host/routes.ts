@@ -28,6 +28,8 @@ export const hostRoutes: FastifyPluginAsyncTypebox<HostRoutesOptions> = async (a
   app.post(
     '/api/host/directories',
     {
+      // A POST only because the reference puts the path in a body: it reads, so viewers may use it.
+      config: { access: 'read' },
       schema: {
         tags: ['host'],
         summary: 'List a host folder below KAI_HOST_ROOT',

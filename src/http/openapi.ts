@@ -28,7 +28,25 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'catalog', description: 'Remembered project folders' },
         { name: 'host', description: 'Browsing KAI_HOST_ROOT' },
         { name: 'system', description: 'Health and readiness' },
+        { name: 'auth', description: 'Login, sessions and API tokens' },
+        { name: 'users', description: 'User management' },
       ],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'Session token from /api/auth/login, or an API token (kai_…)' },
+          cookie: { type: 'apiKey', in: 'cookie', name: 'kai_session', description: 'Session cookie; state-changing requests also need X-CSRF-Token' },
+        },
+      },
+      security: [{ bearer: [] }, { cookie: [] }],
+    },
+    // Public routes need no credentials; every operation also states who may call it.
+    transform: ({ schema, url, route }) => {
+      const config = (route.config ?? {}) as { public?: boolean; access?: string };
+      const safe = [route.method].flat().every((method) => ['GET', 'HEAD'].includes(String(method)));
+      const access = config.public ? 'public' : (config.access ?? (safe ? 'read' : 'admin'));
+      const extra: Record<string, unknown> = { 'x-kai-access': access };
+      if (config.public) extra.security = [];
+      return { schema: { ...(schema ?? {}), ...extra } as typeof schema, url };
     },
   });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());

@@ -25,7 +25,14 @@ export interface TestKai {
   instance: string;
   /** Unique prefix for container names made by this run. */
   prefix: string;
+  /** The first admin's credentials. */
+  admin: { username: string; password: string; token: string };
+  /** As the admin, with a bearer token. Pass `authorization: ''` in headers to send none. */
   request(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  /** With no credentials at all. */
+  anonymous(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse>;
+  /** Logs in and returns a session token. */
+  login(username: string, password: string): Promise<{ token: string; csrfToken: string; cookie: string }>;
   close(): Promise<void>;
 }
 
@@ -47,7 +54,8 @@ export async function apiRequest(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<ApiResponse> {
-  const init: RequestInit = { method, headers: { ...headers } };
+  const sent = Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== ''));
+  const init: RequestInit = { method, headers: sent };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
@@ -67,12 +75,24 @@ export async function apiRequest(
  * A real Kai on a random 127.0.0.1 port, with its own engine labels, network,
  * data dir and host root. close() removes every container and the network it made.
  */
-export async function startKai(env: Record<string, string> = {}): Promise<TestKai> {
+export interface StartOptions {
+  /** Receives Kai's JSON log lines (the level comes from KAI_LOG_LEVEL, silent by default). */
+  logStream?: { write(line: string): void };
+  /** Receives the first-admin announcement (a generated password). */
+  announce?: (text: string) => void;
+  /** Keep this data dir (for restart tests); otherwise a fresh one. */
+  dataDir?: string;
+}
+
+export async function startKai(env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestKai> {
   const id = uniqueId();
   const instance = `test-${id}`;
   const hostRoot = realpathSync(mkdtempSync(path.join(tmpdir(), 'kai-root-')));
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'kai-data-'));
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'kai-data-'));
+  const adminPassword = `pw-${uniqueId()}-${uniqueId()}`;
   const config = loadConfig({
+    KAI_ADMIN_USERNAME: 'admin',
+    KAI_ADMIN_PASSWORD: adminPassword,
     PORT: '0',
     HOST: '127.0.0.1',
     IMAGE_NAME: TEST_IMAGE,
@@ -85,7 +105,7 @@ export async function startKai(env: Record<string, string> = {}): Promise<TestKa
     ...(process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {}),
     ...env,
   });
-  const logger = pino({ level: config.logLevel });
+  const logger = options.logStream ? pino({ level: config.logLevel }, options.logStream) : pino({ level: config.logLevel });
   const db = openDatabase(config.dataDir);
   const runtime = new DockerRuntime({
     endpoint: config.docker,
@@ -94,11 +114,19 @@ export async function startKai(env: Record<string, string> = {}): Promise<TestKa
     pullPolicy: config.pullPolicy,
     logger,
   });
-  const app = await buildApp({ config, runtime, db, logger });
+  const app = await buildApp({ config, runtime, db, logger, announce: options.announce ?? (() => undefined) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;
+  const login = async (username: string, password: string) => {
+    const response = await apiRequest(url, 'POST', '/api/auth/login', { username, password });
+    if (response.status !== 200) throw new Error(`login as ${username} failed: ${JSON.stringify(response.body)}`);
+    const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    return { token: response.body.data.token as string, csrfToken: response.body.data.csrfToken as string, cookie };
+  };
+  const adminLogin = config.auth.adminPassword ?? adminPassword;
+  const { token } = env.KAI_ADMIN_PASSWORD === '' ? { token: '' } : await login(config.auth.adminUsername, adminLogin);
   return {
     url,
     config,
@@ -107,12 +135,15 @@ export async function startKai(env: Record<string, string> = {}): Promise<TestKa
     hostRoot,
     instance,
     prefix: `kt-${id}`,
-    request: (method, route, body, headers) => apiRequest(url, method, route, body, headers),
+    admin: { username: config.auth.adminUsername, password: adminLogin, token },
+    request: (method, route, body, headers) => apiRequest(url, method, route, body, { authorization: `Bearer ${token}`, ...headers }),
+    anonymous: (method, route, body, headers) => apiRequest(url, method, route, body, headers),
+    login,
     async close() {
       await app.close();
       db.close();
       await removeInstance(instance, config.dockerNetwork);
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
       rmSync(hostRoot, { recursive: true, force: true });
     },
   };

@@ -65,6 +65,8 @@ export class DockerRuntime implements Runtime {
   }
 
   async create(spec: FlexyCreateSpec): Promise<FlexyDetails> {
+    // Creating waits up to a minute for the engine; a quick ping first keeps an absent engine a fast 503.
+    await this.ping();
     await this.ensureNetwork();
     const id = await this.createContainer(spec, true);
     return this.get(id);
