@@ -1,4 +1,5 @@
 import helmet from '@fastify/helmet';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type Database from 'better-sqlite3';
@@ -14,11 +15,16 @@ import { flexyRoutes } from './flexy/routes.js';
 import { FlexyService } from './flexy/service.js';
 import { hostRoutes } from './host/routes.js';
 import { failure } from './http/envelope.js';
+import { clientErrorHandler } from './http/client-errors.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerJsonParser } from './http/json-parser.js';
 import { registerOpenApi } from './http/openapi.js';
 import { validatorCompiler } from './http/validation.js';
 import type { Runtime } from './runtime/types.js';
+import { linkRoutes } from './shell/link-routes.js';
+import { proxyRoutes } from './shell/proxy-routes.js';
+import { TerminalManager } from './shell/terminal-manager.js';
+import { terminalRoutes } from './shell/terminal-routes.js';
 import { systemRoutes } from './system/routes.js';
 import { KAI_VERSION } from './version.js';
 
@@ -41,6 +47,11 @@ export async function buildApp({ config, runtime, db, logger, announce = (text) 
     loggerInstance: logger as unknown as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
+    // Container ids are 64 characters; names and prefixes fit well inside this.
+    maxParamLength: 200,
+    // A client that never finishes its request does not hold a connection forever.
+    requestTimeout: 60_000,
+    clientErrorHandler,
     // Malformed URLs and the like: answered in the envelope like every other client error.
     frameworkErrors: (error, _request, reply) => {
       void (reply as FastifyReply).code(400).send(failure('VALIDATION_ERROR', 'Invalid request: url is malformed', { fields: [{ field: 'url', message: error.message }] }));
@@ -56,7 +67,8 @@ export async function buildApp({ config, runtime, db, logger, announce = (text) 
   const authStore = new AuthStore(db);
   await ensureFirstAdmin(authStore, config.auth, logger, announce);
   // One onRequest guard for every route registered after this line, upgrades included.
-  await registerAuth(app, config, authStore);
+  const { linkTokens } = await registerAuth(app, config, authStore);
+  await app.register(websocket, { options: { maxPayload: 1024 * 1024, perMessageDeflate: false } });
 
   const flexy = new FlexyService(runtime, { hostRoot: config.hostRoot, defaultImage: config.imageName });
   const store = new SqliteCatalogStore(db);
@@ -66,5 +78,11 @@ export async function buildApp({ config, runtime, db, logger, announce = (text) 
   await app.register(flexyRoutes, { flexy });
   await app.register(catalogRoutes, { store, flexy, launcher });
   await app.register(hostRoutes, { hostRoot: config.hostRoot });
+
+  const terminals = new TerminalManager(runtime, { graceSeconds: config.shell.terminalGraceSeconds, bufferBytes: config.shell.terminalBufferBytes }, logger);
+  app.addHook('onClose', async () => terminals.closeAll());
+  await app.register(terminalRoutes, { runtime, terminals });
+  await app.register(linkRoutes, { runtime, linkTokens });
+  await app.register(proxyRoutes, { runtime });
   return app;
 }

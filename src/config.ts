@@ -25,6 +25,9 @@ const EnvSchema = Type.Object({
   KAI_TRUST_PROXY: Type.Optional(Type.String({ minLength: 1 })),
   KAI_LOGIN_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 10000, default: 10 }),
   KAI_LOGIN_WINDOW: Type.String({ pattern: '^[1-9][0-9]*(s|m|h|d)?$', default: '1m' }),
+  KAI_SHELL_TARGET: Type.Union([Type.Literal('published'), Type.Literal('network')], { default: 'published' }),
+  KAI_TERMINAL_GRACE: Type.String({ pattern: '^[0-9]+(s|m|h|d)?$', default: '5m' }),
+  KAI_TERMINAL_BUFFER: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 262144 }),
   KAI_LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -51,8 +54,18 @@ export interface Config {
   instance: string;
   logLevel: string;
   auth: AuthConfig;
+  shell: ShellConfig;
   /** Fastify's trustProxy: which proxies' X-Forwarded-* headers to believe. */
   trustProxy: boolean | string;
+}
+
+export interface ShellConfig {
+  /** How Kai reaches sandbox ports: `published` (127.0.0.1) or `network` (container name on DOCKER_NETWORK). */
+  target: 'published' | 'network';
+  /** How long a built-in terminal outlives its last connection. */
+  terminalGraceSeconds: number;
+  /** Recent output kept per terminal for replay on reconnect. */
+  terminalBufferBytes: number;
 }
 
 export interface AuthConfig {
@@ -161,6 +174,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       allowedOrigins: parseOrigins(env.KAI_ALLOWED_ORIGINS),
       loginMaxAttempts: env.KAI_LOGIN_MAX_ATTEMPTS,
       loginWindowSeconds: parseDuration(env.KAI_LOGIN_WINDOW),
+    },
+    shell: {
+      target: env.KAI_SHELL_TARGET,
+      terminalGraceSeconds: parseDuration(env.KAI_TERMINAL_GRACE),
+      terminalBufferBytes: env.KAI_TERMINAL_BUFFER,
     },
     trustProxy: parseTrustProxy(env.KAI_TRUST_PROXY),
   };

@@ -2,7 +2,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase } from './db/open.js';
 import { createLogger } from './logger.js';
-import { DockerRuntime } from './runtime/docker/docker-runtime.js';
+import { createRuntime } from './runtime/index.js';
 
 function readConfig(): Config {
   try {
@@ -20,13 +20,7 @@ async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger(config.logLevel);
   const db = openDatabase(config.dataDir);
-  const runtime = new DockerRuntime({
-    endpoint: config.docker,
-    network: config.dockerNetwork,
-    instance: config.instance,
-    pullPolicy: config.pullPolicy,
-    logger,
-  });
+  const runtime = createRuntime(config, logger);
 
   try {
     await runtime.prepare();

@@ -61,6 +61,7 @@ describe('Flexy containers', () => {
     assert.ok(info.Config.Env.includes('WITH_EQUALS=a=b'));
     assert.equal(info.HostConfig.NetworkMode, kai.config.dockerNetwork);
     assert.deepEqual(info.HostConfig.PortBindings['9681/tcp'], [{ HostIp: '127.0.0.1', HostPort: '' }]);
+    assert.deepEqual(info.HostConfig.PortBindings['8080/tcp'], [{ HostIp: '127.0.0.1', HostPort: '' }]);
     assert.equal(info.Config.Labels['kai.instance'], kai.instance);
   });
 
@@ -77,14 +78,16 @@ describe('Flexy containers', () => {
     assert.equal(data.status, 'running');
     assert.equal(data.containerPath, '/workspace');
     assert.deepEqual(data.volumes, [{ hostPath: project, containerPath: '/workspace', mode: 'rw' }]);
-    assert.equal(data.ports.length, 1);
-    assert.equal(data.ports[0].containerPort, 9681);
-    assert.equal(data.ports[0].hostIp, '127.0.0.1');
-    assert.ok(data.ports[0].hostPort > 0);
+    assert.deepEqual(data.ports.map((p: { containerPort: number }) => p.containerPort).sort(), [8080, 9681]);
+    for (const port of data.ports) {
+      assert.equal(port.hostIp, '127.0.0.1', 'published on loopback only');
+      assert.ok(port.hostPort > 0);
+    }
+    const shellPort = data.ports.find((p: { containerPort: number }) => p.containerPort === 9681);
     assert.equal(data.network, kai.config.dockerNetwork);
 
     // The published port answers on loopback (the test image serves HTTP on 9681).
-    const page = await fetch(`http://127.0.0.1:${data.ports[0].hostPort}/`);
+    const page = await fetch(`http://127.0.0.1:${shellPort.hostPort}/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /kai test image/);
   });

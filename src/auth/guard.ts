@@ -1,6 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KaiError } from '../errors.js';
+import type { LinkTokens } from './link-tokens.js';
+import type { SessionIssuer } from './session-issuer.js';
 import { API_TOKEN_PREFIX, type AuthStore, type Principal } from './store.js';
 
 export const SESSION_COOKIE = 'kai_session';
@@ -12,6 +14,12 @@ export type Access = 'read' | 'admin' | 'self';
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /** Accepts a single-use `?token=` link token (new tabs, iframes) and swaps it for the session cookie. */
+    linkToken?: boolean;
+    /** The route accepts WebSocket upgrades; every other route refuses them. */
+    upgrade?: boolean;
+    /** Cookie requests need no CSRF header (proxied apps cannot know Kai's token; SameSite=Strict covers them). */
+    csrfExempt?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -27,6 +35,8 @@ export interface GuardOptions {
   store: AuthStore;
   verifySessionToken: (token: string) => SessionClaims;
   allowedOrigins: string[];
+  linkTokens: LinkTokens;
+  sessions: SessionIssuer;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -90,10 +100,29 @@ export function registerGuard(app: FastifyInstance, options: GuardOptions): void
     return principal && principal.username === claims.sub ? principal : undefined;
   };
 
-  app.addHook('onRequest', async (request) => {
-    if (request.headers.upgrade !== undefined) checkUpgradeOrigin(request, options.allowedOrigins);
+  /** Swaps a link token for a session cookie and sends the browser to the same URL without the token. */
+  const exchangeLinkToken = (request: FastifyRequest, reply: FastifyReply, token: string): FastifyReply => {
+    const url = new URL(request.url, 'http://kai.invalid');
+    const username = options.linkTokens.consume(token, url.pathname);
+    if (!username) throw unauthorized('This link has expired or was already used; open it again from Kai');
+    options.sessions.start(request, reply, username);
+    url.searchParams.delete('token');
+    return reply.redirect(`${url.pathname}${url.search}`, 302);
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
+    if (request.headers.upgrade !== undefined) {
+      checkUpgradeOrigin(request, options.allowedOrigins);
+      if (!config.upgrade) {
+        throw new KaiError('VALIDATION_ERROR', 'This route does not accept WebSocket upgrades', { fields: [{ field: 'headers.upgrade', message: 'is not accepted here' }] });
+      }
+    }
     if (config.public) return;
+    const linkToken = (request.query as Record<string, unknown> | undefined)?.token;
+    if (config.linkToken && typeof linkToken === 'string' && request.headers.upgrade === undefined) {
+      return exchangeLinkToken(request, reply, linkToken);
+    }
 
     const { principal, byCookie } = authenticate(request);
     request.principal = principal;
@@ -103,7 +132,7 @@ export function registerGuard(app: FastifyInstance, options: GuardOptions): void
     if (access === 'admin' && principal.role !== 'admin') {
       throw new KaiError('PERMISSION_DENIED', 'This action needs the admin role', { role: principal.role });
     }
-    if (byCookie && !safe) {
+    if (byCookie && !safe && !config.csrfExempt) {
       const sent = request.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !principal.csrfToken || !sameSecret(sent, principal.csrfToken)) {
         throw new KaiError('PERMISSION_DENIED', `Missing or wrong CSRF token: send the ${CSRF_HEADER} header from login or /api/auth/me`);

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { AuthConfig } from '../config.js';
 import { KaiError } from '../errors.js';
 import { ok, responses } from '../http/envelope.js';
@@ -19,12 +19,13 @@ import {
   UserSchema,
   UsernameParams,
 } from './schemas.js';
+import type { SessionIssuer } from './session-issuer.js';
 import type { AuthStore, Principal } from './store.js';
 
 export interface AuthRoutesOptions {
   store: AuthStore;
   auth: AuthConfig;
-  signSessionToken: (claims: { sub: string; sid: string }, ttlSeconds: number) => string;
+  sessions: SessionIssuer;
 }
 
 function principalOf(request: FastifyRequest): Principal {
@@ -32,20 +33,9 @@ function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, maxAgeSeconds: number): void {
-  reply.setCookie(SESSION_COOKIE, token, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'strict',
-    // request.protocol honours X-Forwarded-Proto only from proxies trusted by KAI_TRUST_PROXY.
-    secure: request.protocol === 'https',
-    maxAge: maxAgeSeconds,
-  });
-}
-
 const wrongCredentials = () => new KaiError('UNAUTHORIZED', 'Wrong username or password');
 
-export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { store, auth, signSessionToken }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, { store, auth, sessions }) => {
   const tags = ['auth'];
 
   app.post(
@@ -71,9 +61,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (a
       // Unknown users are checked against a dummy hash so both failures take the same time.
       const valid = await verifyPassword(password, user?.passwordHash ?? (await dummyPasswordHash()));
       if (!user || !valid) throw wrongCredentials();
-      const session = store.createSession(user.username, auth.sessionTtlSeconds);
-      const token = signSessionToken({ sub: user.username, sid: session.id }, auth.sessionTtlSeconds);
-      setSessionCookie(request, reply, token, auth.sessionTtlSeconds);
+      const { session, token } = sessions.start(request, reply, user.username);
       return ok(
         { token, expiresAt: session.expiresAt, csrfToken: session.csrfToken, user: { username: user.username, role: user.role } },
         'Logged in',

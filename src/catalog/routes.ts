@@ -19,7 +19,15 @@ const CatalogItemSchema = Type.Object({
 const ItemParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
 const AddBody = Type.Object(
-  { name: Type.String({ minLength: 1, maxLength: 64, pattern: '\\S', 'x-message': 'must not be blank' }), hostPath: AbsolutePath },
+  {
+    name: Type.String({
+      minLength: 1,
+      maxLength: 64,
+      pattern: '^(?=.*[\\p{L}\\p{N}])[^\\p{Cc}]+$',
+      'x-message': 'must contain a letter or digit and no control characters',
+    }),
+    hostPath: AbsolutePath,
+  },
   { additionalProperties: false },
 );
 
@@ -49,7 +57,7 @@ const tags = ['catalog'];
 export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = async (app, { store, flexy, launcher }) => {
   app.get(
     '/api/catalog/flexy',
-    { schema: { tags, summary: 'List catalog items, newest first', response: responses(200, Type.Object({ items: Type.Array(CatalogItemSchema) })) } },
+    { schema: { tags, summary: 'List catalog items, newest first', querystring: Type.Object({}, { additionalProperties: false }), response: responses(200, Type.Object({ items: Type.Array(CatalogItemSchema) })) } },
     async () => ok({ items: store.list() }, 'Catalog items retrieved successfully'),
   );
 

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KaiError } from '../errors.js';
+import { errorPage, wantsHtml } from '../shell/error-page.js';
 import { failure } from './envelope.js';
 import { fieldErrors } from './validation.js';
 
@@ -24,8 +25,17 @@ function requestProblem(error: FastifyError): { field: string; message: string }
 }
 
 export function sendError(error: FastifyError | KaiError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  // A refused upgrade leaves the socket outside the HTTP parser: the client must not reuse it.
+  if (request.headers.upgrade !== undefined) {
+    reply.header('connection', 'close');
+    reply.raw.once('finish', () => request.raw.socket?.destroy());
+  }
   if (error instanceof KaiError) {
     if (error.statusCode >= 500) request.log.warn({ code: error.code, msg: error.message }, 'request failed');
+    // Pages a browser opens directly (the sandbox shell) get a readable page; API clients the envelope.
+    if (request.routeOptions.config?.htmlErrors && wantsHtml(request.headers.accept)) {
+      return reply.code(error.statusCode).type('text/html; charset=utf-8').send(errorPage(error.statusCode, error.code.replaceAll('_', ' ').toLowerCase(), error.message));
+    }
     return reply.code(error.statusCode).send(failure(error.code, error.message, error.details));
   }
   const fastifyError = error as FastifyError;

@@ -6,6 +6,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Reachable without credentials (health, readiness, the API document). The auth guard reads this. */
     public?: boolean;
+    /** Errors as a small HTML page for browsers (Accept: text/html), the envelope otherwise. */
+    htmlErrors?: boolean;
   }
 }
 

@@ -59,6 +59,32 @@ export interface FlexyAction {
   name: string;
 }
 
+/** Where a container port can be reached from Kai. */
+export interface FlexyEndpoint {
+  id: string;
+  name: string;
+  status: FlexyStatus;
+  /** null when the container is not running or the port is not reachable. */
+  address: { host: string; port: number } | null;
+}
+
+/** A process with a TTY inside a container, started for Kai's built-in terminal. */
+export interface TerminalProcess {
+  containerId: string;
+  /** Raw TTY bytes both ways. */
+  stream: NodeJS.ReadWriteStream;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Ends the shell and everything started from it (the engine has no exec-kill). */
+  kill(): Promise<void>;
+}
+
+export interface TerminalOptions {
+  /** Unique marker of this terminal, used to find its processes to end them. */
+  sessionId: string;
+  cols: number;
+  rows: number;
+}
+
 export interface Runtime {
   /** Resolves when the engine answers; throws DOCKER_ERROR (503) when it cannot be reached. */
   ping(): Promise<void>;
@@ -73,5 +99,11 @@ export interface Runtime {
   stop(ref: string): Promise<FlexyAction>;
   restart(ref: string): Promise<FlexyAction>;
   remove(ref: string): Promise<FlexyAction>;
+  /** Where `containerPort` of a Kai container can be reached (published port or network name, by configuration). */
+  endpoint(ref: string, containerPort: number): Promise<FlexyEndpoint>;
+  /** A login shell (bash if present, else sh) with a TTY in the container's working folder. */
+  openTerminal(ref: string, options: TerminalOptions): Promise<TerminalProcess>;
+  /** Current status, or null when the container is gone. */
+  status(id: string): Promise<FlexyStatus | null>;
   close(): Promise<void>;
 }

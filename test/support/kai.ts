@@ -8,7 +8,7 @@ import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase } from '../../src/db/open.js';
-import { DockerRuntime } from '../../src/runtime/docker/docker-runtime.js';
+import { createRuntime } from '../../src/runtime/index.js';
 import { removeInstance } from './docker.js';
 
 /** The tiny image that images/busybox/build.sh makes; tests never pull. */
@@ -107,13 +107,7 @@ export async function startKai(env: Record<string, string> = {}, options: StartO
   });
   const logger = options.logStream ? pino({ level: config.logLevel }, options.logStream) : pino({ level: config.logLevel });
   const db = openDatabase(config.dataDir);
-  const runtime = new DockerRuntime({
-    endpoint: config.docker,
-    network: config.dockerNetwork,
-    instance: config.instance,
-    pullPolicy: config.pullPolicy,
-    logger,
-  });
+  const runtime = createRuntime(config, logger);
   const app = await buildApp({ config, runtime, db, logger, announce: options.announce ?? (() => undefined) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -2,15 +2,29 @@ import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { DockerEndpoint } from '../../config.js';
 import { KaiError, validationError } from '../../errors.js';
-import type { FlexyAction, FlexyCreateSpec, FlexyDetails, FlexySummary, ListableStatus, Runtime } from '../types.js';
+import type {
+  FlexyAction,
+  FlexyCreateSpec,
+  FlexyDetails,
+  FlexyEndpoint,
+  FlexyStatus,
+  FlexySummary,
+  ListableStatus,
+  Runtime,
+  TerminalOptions,
+  TerminalProcess,
+} from '../types.js';
 import { dockerClient } from './client.js';
 import { engineMessage, isConnectionFailure, statusOf, toKaiError, unreachable } from './engine-errors.js';
 import { ImagePuller } from './image-puller.js';
 import { LABEL_CONTAINER_PATH, LABEL_ENV_KEYS, LABEL_HOST_PATH, LABEL_INSTANCE, LABEL_MANAGED, isOwned, ownershipFilters } from './labels.js';
-import { detailsFromInspect, summaryFromListItem, toDockerStateFilter } from './mapping.js';
+import { detailsFromInspect, summaryFromListItem, toDockerStateFilter, toFlexyStatus } from './mapping.js';
+import { openTerminal } from './terminal.js';
 
-/** The Flexy web terminal (ttyd) port, published on loopback only. */
+/** The Flexy web terminal (ttyd) and the optional docs app; both published on loopback only. */
 export const SHELL_PORT = 9681;
+export const DOCS_PORT = 8080;
+const PUBLISHED_PORTS = [SHELL_PORT, DOCS_PORT];
 
 /** Reads answer in milliseconds on a healthy engine; past this the engine is treated as unreachable. */
 const QUICK_MS = 2_000;
@@ -25,6 +39,8 @@ export interface DockerRuntimeOptions {
   network: string;
   instance: string;
   pullPolicy: 'missing' | 'never';
+  /** `published`: 127.0.0.1 and the published port; `network`: container name on the network (Kai in a container). */
+  portTarget: 'published' | 'network';
   logger: Logger;
 }
 
@@ -97,6 +113,39 @@ export class DockerRuntime implements Runtime {
     );
   }
 
+  async endpoint(ref: string, containerPort: number): Promise<FlexyEndpoint> {
+    const info = await this.resolve(ref);
+    const status = toFlexyStatus(info.State.Status);
+    const name = info.Name.replace(/^\//, '');
+    let address: FlexyEndpoint['address'] = null;
+    if (status === 'running') {
+      if (this.options.portTarget === 'network') {
+        address = { host: name, port: containerPort };
+      } else {
+        const binding = info.NetworkSettings.Ports?.[`${containerPort}/tcp`]?.find((b) => b.HostIp === '127.0.0.1' || b.HostIp === '0.0.0.0');
+        if (binding) address = { host: '127.0.0.1', port: Number(binding.HostPort) };
+      }
+    }
+    return { id: info.Id, name, status, address };
+  }
+
+  async openTerminal(ref: string, options: TerminalOptions): Promise<TerminalProcess> {
+    const info = await this.resolve(ref);
+    if (info.State.Status !== 'running') {
+      throw new KaiError('CONFLICT', `Container "${info.Name.replace(/^\//, '')}" is not running; start it first`, { id: info.Id });
+    }
+    try {
+      return await openTerminal(this.docker, info, options);
+    } catch (error) {
+      throw this.translate(error, 'open a terminal');
+    }
+  }
+
+  async status(id: string): Promise<FlexyStatus | null> {
+    const info = await this.inspect(id);
+    return info ? toFlexyStatus(info.State.Status) : null;
+  }
+
   async close(): Promise<void> {
     // dockerode keeps no pooled connections of its own to release.
   }
@@ -126,7 +175,8 @@ export class DockerRuntime implements Runtime {
     try {
       return await this.docker.getContainer(ref).inspect({ abortSignal: AbortSignal.timeout(QUICK_MS) });
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
+      // Not found, or a prefix shared by several containers (the engine says 500): resolve() then looks among Kai's own.
+      if (statusOf(error) === 404 || /multiple ids found/i.test(engineMessage(error))) return undefined;
       throw this.translate(error, 'inspect the container');
     }
   }
@@ -274,19 +324,20 @@ function containerSpec(spec: FlexyCreateSpec, options: DockerRuntimeOptions): Do
     // Mounts, not Binds: Binds would silently create a missing host folder.
     mounts.push({ Type: 'bind', Source: spec.hostPath, Target: spec.containerPath, ReadOnly: false });
   }
-  const shellPort = `${SHELL_PORT}/tcp`;
+  const exposed = Object.fromEntries(PUBLISHED_PORTS.map((port) => [`${port}/tcp`, {}]));
+  // Loopback only with an ephemeral port: the sandbox is reached through Kai, never from the network.
+  const bindings = Object.fromEntries(PUBLISHED_PORTS.map((port) => [`${port}/tcp`, [{ HostIp: '127.0.0.1', HostPort: '' }]]));
   return {
     name: spec.name,
     Image: spec.image,
     Env: Object.entries(spec.env).map(([key, value]) => `${key}=${value}`),
     Labels: labels,
     ...(spec.hostPath ? { WorkingDir: spec.containerPath } : {}),
-    ExposedPorts: { [shellPort]: {} },
+    ExposedPorts: exposed,
     HostConfig: {
       NetworkMode: options.network,
       Mounts: mounts,
-      // Loopback only with an ephemeral port: the shell is reached through Kai, never from the network.
-      PortBindings: { [shellPort]: [{ HostIp: '127.0.0.1', HostPort: '' }] },
+      PortBindings: bindings,
       // An init process forwards signals (a prompt stop) and reaps the zombies agents leave behind.
       Init: true,
     },
