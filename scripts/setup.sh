@@ -38,8 +38,9 @@ fi
 
 if [ "$WITH_TEST_IMAGE" = 1 ]; then
   step "test image (kai-test-busybox:latest)"
-  if docker image inspect kai-test-busybox:latest >/dev/null 2>&1; then
-    echo "present"
+  TEST_IMAGE_VERSION=$(sed -n 's/^TEST_IMAGE_VERSION=//p' images/busybox/build.sh)
+  if [ "$(docker image inspect -f '{{ index .Config.Labels "kai.test-image" }}' kai-test-busybox:latest 2>/dev/null)" = "$TEST_IMAGE_VERSION" ]; then
+    echo "present (version $TEST_IMAGE_VERSION)"
   else
     bash images/busybox/build.sh kai-test-busybox:latest
   fi

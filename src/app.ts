@@ -48,7 +48,7 @@ export async function buildApp({ config, runtime, db, logger, announce = (text) 
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.trustProxy,
     // Container ids are 64 characters; names and prefixes fit well inside this.
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     // A client that never finishes its request does not hold a connection forever.
     requestTimeout: 60_000,
     clientErrorHandler,

@@ -29,6 +29,18 @@ export function withoutKaiCredentials(headers: IncomingHttpHeaders): IncomingHtt
   return kept.length > 0 ? { ...rest, cookie: kept.join('; ') } : rest;
 }
 
+/** The handshake belongs to each hop: the upstream client makes its own key, version and protocol list. */
+const HANDSHAKE_HEADERS = new Set(['host', 'connection', 'upgrade', 'content-length', 'transfer-encoding', 'keep-alive']);
+
+function upstreamHandshakeHeaders(headers: IncomingHttpHeaders): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [name, value] of Object.entries(withoutKaiCredentials(headers))) {
+    if (value === undefined || HANDSHAKE_HEADERS.has(name) || name.startsWith('sec-websocket-')) continue;
+    result[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return result;
+}
+
 function upstreamPath(request: FastifyRequest): string {
   const rest = (request.params as { '*'?: string })['*'] ?? '';
   const query = request.url.indexOf('?');
@@ -94,7 +106,7 @@ export const proxyRoutes: FastifyPluginAsyncTypebox<ProxyRoutesOptions> = async 
       wsHandler: (socket, request) => {
         const target = request.proxyTarget!;
         const upstream = new WebSocket(`ws://${target.host}:${target.port}${upstreamPath(request)}`, socket.protocol ? [socket.protocol] : [], {
-          headers: withoutKaiCredentials(request.headers) as Record<string, string>,
+          headers: upstreamHandshakeHeaders(request.headers),
           perMessageDeflate: false,
         });
         relay(socket, upstream);

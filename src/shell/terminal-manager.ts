@@ -80,13 +80,14 @@ export class TerminalManager {
   /** The shell's stream ended: either the shell exited or the container stopped. */
   private async finish(session: TerminalSession): Promise<void> {
     if (!this.sessions.has(session.id)) return;
-    let status: string | null = null;
-    try {
-      status = await this.runtime.status(session.containerId);
-    } catch {
-      status = null;
+    // The shell dies a moment before the engine marks its container stopped: look twice before saying which.
+    let running = false;
+    for (let look = 0; look < 3; look++) {
+      if (look > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+      running = await this.runtime.status(session.containerId).then((status) => status === 'running', () => false);
+      if (!running) break;
     }
-    await this.close(session, status === 'running' ? CLOSE.shellExited : CLOSE.containerStopped);
+    await this.close(session, running ? CLOSE.shellExited : CLOSE.containerStopped);
   }
 
   private scheduleExpiry(session: TerminalSession): void {
