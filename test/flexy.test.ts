@@ -224,6 +224,9 @@ describe('Flexy containers', () => {
       ['limit=101', 'query.limit'],
       ['limit=abc', 'query.limit'],
       ['limit=1.5', 'query.limit'],
+      ['limit=0x10', 'query.limit'],
+      ['limit=1e1', 'query.limit'],
+      ['offset=%20', 'query.offset'],
       ['offset=-1', 'query.offset'],
       ['sort=name', 'query.sort'],
     ];

@@ -16,8 +16,41 @@ const urlAjv = makeAjv(true);
  * Bodies are JSON and must carry the right types ("5" is not a number);
  * query strings and path params are text and are coerced to the schema's types.
  */
-export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? bodyAjv : urlAjv).compile(schema as object);
+const DECIMAL_INTEGER = /^-?\d+$/;
+
+/** Names of the integer properties of a query or params schema. */
+function integerFields(schema: unknown): string[] {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  return Object.entries(properties).filter(([, property]) => property.type === 'integer').map(([name]) => name);
+}
+
+/**
+ * Bodies are JSON and must carry the right types ("5" is not a number);
+ * query strings and path params are text and are coerced to the schema's
+ * types, but an integer must be written as plain decimal digits (no "0x10",
+ * "1e1" or blanks, which Number() would accept).
+ */
+export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) => {
+  if (httpPart === 'body') return bodyAjv.compile(schema as object);
+  const validate = urlAjv.compile(schema as object);
+  const integers = integerFields(schema);
+  if (integers.length === 0) return validate;
+  const strict = (data: unknown) => {
+    const values = (data ?? {}) as Record<string, unknown>;
+    const malformed = integers.filter((name) => typeof values[name] === 'string' && !DECIMAL_INTEGER.test(values[name] as string));
+    if (malformed.length > 0) {
+      strict.errors = malformed.map(
+        (name): ErrorObject => ({ instancePath: `/${name}`, schemaPath: '#/type', keyword: 'type', params: { type: 'integer' }, message: 'must be integer' }),
+      );
+      return false;
+    }
+    const valid = validate(data);
+    strict.errors = validate.errors ?? null;
+    return valid;
+  };
+  strict.errors = null as ErrorObject[] | null;
+  return strict;
+};
 
 const PART_NAMES: Record<string, string> = { querystring: 'query', body: 'body', params: 'params', headers: 'headers' };
 
