@@ -11,6 +11,7 @@ import { CatalogLauncher } from './catalog/launch.js';
 import { catalogRoutes } from './catalog/routes.js';
 import { SqliteCatalogStore } from './catalog/store.js';
 import type { Config } from './config.js';
+import { registerLiveState } from './events/index.js';
 import { flexyRoutes } from './flexy/routes.js';
 import { FlexyService } from './flexy/service.js';
 import { hostRoutes } from './host/routes.js';
@@ -27,6 +28,7 @@ import { TerminalManager } from './shell/terminal-manager.js';
 import { terminalRoutes } from './shell/terminal-routes.js';
 import { systemRoutes } from './system/routes.js';
 import { KAI_VERSION } from './version.js';
+import { registerWebhooks } from './webhooks/index.js';
 
 export interface AppDependencies {
   config: Config;
@@ -74,7 +76,9 @@ export async function buildApp({ config, runtime, db, logger, announce = (text) 
   const store = new SqliteCatalogStore(db);
   const launcher = new CatalogLauncher(store, flexy);
 
-  await app.register(systemRoutes, { runtime, db });
+  const live = await registerLiveState(app, { config, runtime, logger });
+  await registerWebhooks(app, { db, hub: live.hub, config, logger });
+  await app.register(systemRoutes, { runtime, db, events: () => live.watcher.status() });
   await app.register(flexyRoutes, { flexy });
   await app.register(catalogRoutes, { store, flexy, launcher });
   await app.register(hostRoutes, { hostRoot: config.hostRoot });

@@ -4,6 +4,12 @@ import path from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { envSchema } from 'env-schema';
 
+/**
+ * Seconds to wait after each failed webhook attempt: 8 attempts spread over
+ * about 27 hours (immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
+ */
+const DEFAULT_RETRY_SCHEDULE = '5,300,1800,7200,18000,36000,36000';
+
 /** Every variable Kai reads, with its default; README's configuration table mirrors this. */
 const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9900 }),
@@ -28,6 +34,9 @@ const EnvSchema = Type.Object({
   KAI_SHELL_TARGET: Type.Union([Type.Literal('published'), Type.Literal('network')], { default: 'published' }),
   KAI_TERMINAL_GRACE: Type.String({ pattern: '^[0-9]+(s|m|h|d)?$', default: '5m' }),
   KAI_TERMINAL_BUFFER: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 262144 }),
+  KAI_SSE_HEARTBEAT: Type.String({ pattern: '^[1-9][0-9]*(s|m)?$', default: '15s' }),
+  KAI_EVENT_HISTORY: Type.Integer({ minimum: 10, maximum: 100000, default: 1000 }),
+  KAI_WEBHOOK_RETRY_SCHEDULE: Type.String({ pattern: '^[0-9]{1,6}(,[0-9]{1,6}){0,19}$', default: DEFAULT_RETRY_SCHEDULE }),
   KAI_LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' },
@@ -55,6 +64,8 @@ export interface Config {
   logLevel: string;
   auth: AuthConfig;
   shell: ShellConfig;
+  events: EventsConfig;
+  webhooks: WebhooksConfig;
   /** Fastify's trustProxy: which proxies' X-Forwarded-* headers to believe. */
   trustProxy: boolean | string;
 }
@@ -66,6 +77,18 @@ export interface ShellConfig {
   terminalGraceSeconds: number;
   /** Recent output kept per terminal for replay on reconnect. */
   terminalBufferBytes: number;
+}
+
+export interface EventsConfig {
+  /** Comment lines on idle SSE streams this often. */
+  heartbeatSeconds: number;
+  /** Recent events kept for Last-Event-ID resume. */
+  historySize: number;
+}
+
+export interface WebhooksConfig {
+  /** Delay before each retry, in seconds; attempts = length + 1. */
+  retryScheduleSeconds: number[];
 }
 
 export interface AuthConfig {
@@ -179,6 +202,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       target: env.KAI_SHELL_TARGET,
       terminalGraceSeconds: parseDuration(env.KAI_TERMINAL_GRACE),
       terminalBufferBytes: env.KAI_TERMINAL_BUFFER,
+    },
+    events: {
+      heartbeatSeconds: parseDuration(env.KAI_SSE_HEARTBEAT),
+      historySize: env.KAI_EVENT_HISTORY,
+    },
+    webhooks: {
+      retryScheduleSeconds: env.KAI_WEBHOOK_RETRY_SCHEDULE.split(',').map(Number),
     },
     trustProxy: parseTrustProxy(env.KAI_TRUST_PROXY),
   };

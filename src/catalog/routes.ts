@@ -8,7 +8,7 @@ import type { FlexyService } from '../flexy/service.js';
 import { catalogItemNotFound, type CatalogLauncher } from './launch.js';
 import type { CatalogStore } from './store.js';
 
-const CatalogItemSchema = Type.Object({
+export const CatalogItemSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
   hostPath: Type.String(),
@@ -18,7 +18,7 @@ const CatalogItemSchema = Type.Object({
 
 const ItemParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 
-const AddBody = Type.Object(
+export const AddBody = Type.Object(
   {
     name: Type.String({
       minLength: 1,
@@ -40,7 +40,7 @@ const LaunchBody = Type.Object(
   { additionalProperties: false },
 );
 
-const LaunchResultSchema = Type.Object({
+export const LaunchResultSchema = Type.Object({
   item: CatalogItemSchema,
   container: FlexyDetailsSchema,
   created: Type.Boolean({ description: 'false when the existing container was started instead' }),

@@ -53,6 +53,41 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX api_tokens_username ON api_tokens (username);
     `,
   },
+  {
+    version: 3,
+    name: 'webhooks',
+    sql: `
+      CREATE TABLE webhooks (
+        id              TEXT PRIMARY KEY,
+        url             TEXT NOT NULL,
+        description     TEXT NOT NULL DEFAULT '',
+        events          TEXT,
+        enabled         INTEGER NOT NULL DEFAULT 1,
+        secret          TEXT NOT NULL,
+        disabled_reason TEXT,
+        created_at      TEXT NOT NULL,
+        updated_at      TEXT NOT NULL
+      );
+      CREATE TABLE webhook_deliveries (
+        id               TEXT PRIMARY KEY,
+        webhook_id       TEXT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+        event_type       TEXT NOT NULL,
+        event_id         TEXT,
+        payload          TEXT NOT NULL,
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'succeeded', 'failed')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  INTEGER,
+        last_status_code INTEGER,
+        last_error       TEXT,
+        last_duration_ms INTEGER,
+        created_at       TEXT NOT NULL,
+        updated_at       TEXT NOT NULL,
+        completed_at     TEXT
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+      CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, created_at);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);

@@ -7,7 +7,7 @@ import { MAX_PATH_LENGTH } from './path-guard.js';
 
 const Entry = { name: Type.String(), path: Type.String(), modified: Type.String({ format: 'date-time' }) };
 
-const ListingSchema = Type.Object({
+export const ListingSchema = Type.Object({
   path: Type.String(),
   parent: Type.Union([Type.String(), Type.Null()], { description: 'null at KAI_HOST_ROOT' }),
   root: Type.String({ description: 'KAI_HOST_ROOT, the highest folder that can be listed' }),

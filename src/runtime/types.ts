@@ -85,6 +85,70 @@ export interface TerminalOptions {
   rows: number;
 }
 
+/** Engine-level container changes Kai follows; `kill` only hints that a following `die` was requested. */
+export const ENGINE_ACTIONS = ['create', 'start', 'kill', 'die', 'stop', 'restart', 'pause', 'unpause', 'destroy'] as const;
+export type EngineAction = (typeof ENGINE_ACTIONS)[number];
+
+/** One change to one of Kai's containers, as the engine reported it. */
+export interface EngineEvent {
+  action: EngineAction;
+  id: string;
+  /** Engine time, milliseconds since the epoch (fractional). */
+  time: number;
+  /** Exit code on `die`, else null. */
+  exitCode: number | null;
+  /** What the event itself says about the container (name, image, labels); status follows from the action. */
+  container: FlexySummary;
+}
+
+/**
+ * One subscription to the engine's event stream. Iteration ends (or throws)
+ * when the connection drops; close() ends it from Kai's side.
+ */
+export interface EngineEventStream extends AsyncIterable<EngineEvent> {
+  close(): void;
+}
+
+export interface LogOptions {
+  /** Lines from the end; 'all' for everything. */
+  tail: number | 'all';
+  /** Only lines at or after this time (ms since the epoch). */
+  since?: number | undefined;
+  timestamps: boolean;
+  follow: boolean;
+}
+
+export interface LogLine {
+  stream: 'stdout' | 'stderr';
+  line: string;
+  /** ISO-8601 with the engine's precision when timestamps were asked for, else null. */
+  timestamp: string | null;
+}
+
+/** Log lines in order; ends when the logs end (the container stopped, when following). close() stops early. */
+export interface LogStream extends AsyncIterable<LogLine> {
+  containerId: string;
+  /** TTY containers have one raw stream: every line is reported as stdout. */
+  tty: boolean;
+  close(): void;
+}
+
+export interface FlexyStats {
+  id: string;
+  read: string;
+  /** Percent of one CPU (100 = one full core), as `docker stats` shows it. */
+  cpuPercent: number;
+  onlineCpus: number;
+  memory: { usedBytes: number; limitBytes: number; percent: number };
+  network: { rxBytes: number; txBytes: number };
+  blockIo: { readBytes: number; writeBytes: number };
+  pids: number;
+}
+
+export interface StatsStream extends AsyncIterable<FlexyStats> {
+  close(): void;
+}
+
 export interface Runtime {
   /** Resolves when the engine answers; throws DOCKER_ERROR (503) when it cannot be reached. */
   ping(): Promise<void>;
@@ -105,5 +169,13 @@ export interface Runtime {
   openTerminal(ref: string, options: TerminalOptions): Promise<TerminalProcess>;
   /** Current status, or null when the container is gone. */
   status(id: string): Promise<FlexyStatus | null>;
+  /** Subscribes to changes of Kai's own containers; resolves once the engine has accepted the subscription. */
+  watchEvents(): Promise<EngineEventStream>;
+  /** Recent (and with `follow`, upcoming) log lines, stdout and stderr told apart for non-TTY containers. */
+  logs(ref: string, options: LogOptions): Promise<LogStream>;
+  /** One resource-use sample of a running container (CONFLICT when it is not running). */
+  stats(ref: string): Promise<FlexyStats>;
+  /** Samples about once a second until closed or the container stops. */
+  statsStream(ref: string): Promise<StatsStream>;
   close(): Promise<void>;
 }

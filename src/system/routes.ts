@@ -5,6 +5,7 @@ import { KaiError } from '../errors.js';
 import { LATEST_VERSION, schemaVersion } from '../db/migrations.js';
 import { ok, responses } from '../http/envelope.js';
 import { StringEnum } from '../http/schema-helpers.js';
+import type { WatcherStatus } from '../events/watcher.js';
 import type { Runtime } from '../runtime/types.js';
 
 const ServiceState = StringEnum(['healthy', 'unhealthy']);
@@ -13,6 +14,17 @@ const HealthSchema = Type.Object({
   status: ServiceState,
   timestamp: Type.String({ format: 'date-time' }),
   services: Type.Object({ api: ServiceState, docker: ServiceState, database: ServiceState }),
+  events: Type.Optional(
+    Type.Object(
+      {
+        state: StringEnum(['connecting', 'connected', 'disconnected', 'stopped']),
+        since: Type.String({ format: 'date-time' }),
+        lastError: Type.Union([Type.String(), Type.Null()]),
+        reconnects: Type.Integer(),
+      },
+      { description: "Kai's subscription to the engine's events (live state, webhooks)" },
+    ),
+  ),
 });
 
 const ReadySchema = Type.Object({ ready: Type.Boolean(), timestamp: Type.String({ format: 'date-time' }) });
@@ -20,6 +32,8 @@ const ReadySchema = Type.Object({ ready: Type.Boolean(), timestamp: Type.String(
 export interface SystemRoutesOptions {
   runtime: Runtime;
   db: Database.Database;
+  /** The engine-event subscription's state, reported beside the services. */
+  events?: () => WatcherStatus;
 }
 
 async function passes(check: () => unknown): Promise<boolean> {
@@ -33,7 +47,7 @@ async function passes(check: () => unknown): Promise<boolean> {
 
 const state = (healthy: boolean) => (healthy ? 'healthy' : 'unhealthy') as 'healthy' | 'unhealthy';
 
-export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = async (app, { runtime, db }) => {
+export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = async (app, { runtime, db, events }) => {
   const databaseAnswers = () => db.prepare('SELECT 1').get();
 
   app.get(
@@ -48,7 +62,12 @@ export const systemRoutes: FastifyPluginAsyncTypebox<SystemRoutesOptions> = asyn
     },
     async () => {
       const [docker, database] = await Promise.all([passes(() => runtime.ping()), passes(databaseAnswers)]);
-      const data = { status: state(docker && database), timestamp: new Date().toISOString(), services: { api: state(true), docker: state(docker), database: state(database) } };
+      const data = {
+        status: state(docker && database),
+        timestamp: new Date().toISOString(),
+        services: { api: state(true), docker: state(docker), database: state(database) },
+        ...(events ? { events: events() } : {}),
+      };
       if (docker && database) return ok(data, 'Health check passed');
       const failed = [docker ? null : 'docker', database ? null : 'database'].filter(Boolean).join(', ');
       throw new KaiError(docker ? 'INTERNAL_ERROR' : 'DOCKER_ERROR', `Health check failed: ${failed}`, data, 503);

@@ -3,14 +3,19 @@ import type { Logger } from 'pino';
 import type { DockerEndpoint } from '../../config.js';
 import { KaiError, validationError } from '../../errors.js';
 import type {
+  EngineEventStream,
   FlexyAction,
   FlexyCreateSpec,
   FlexyDetails,
   FlexyEndpoint,
+  FlexyStats,
   FlexyStatus,
   FlexySummary,
   ListableStatus,
+  LogOptions,
+  LogStream,
   Runtime,
+  StatsStream,
   TerminalOptions,
   TerminalProcess,
 } from '../types.js';
@@ -19,6 +24,9 @@ import { engineMessage, isConnectionFailure, statusOf, toKaiError, unreachable }
 import { ImagePuller } from './image-puller.js';
 import { LABEL_CONTAINER_PATH, LABEL_ENV_KEYS, LABEL_HOST_PATH, LABEL_INSTANCE, LABEL_MANAGED, isOwned, ownershipFilters } from './labels.js';
 import { detailsFromInspect, summaryFromListItem, toDockerStateFilter, toFlexyStatus } from './mapping.js';
+import { watchEngineEvents } from './events.js';
+import { openLogs } from './logs.js';
+import { readStats, streamStats } from './stats.js';
 import { openTerminal } from './terminal.js';
 
 /** The Flexy web terminal (ttyd) and the optional docs app; both published on loopback only. */
@@ -146,6 +154,44 @@ export class DockerRuntime implements Runtime {
     return info ? toFlexyStatus(info.State.Status) : null;
   }
 
+  async watchEvents(): Promise<EngineEventStream> {
+    try {
+      return await watchEngineEvents(this.docker, this.options.instance);
+    } catch (error) {
+      throw this.translate(error, 'follow engine events');
+    }
+  }
+
+  async logs(ref: string, options: LogOptions): Promise<LogStream> {
+    const info = await this.resolve(ref);
+    try {
+      return await openLogs(this.docker, info, options);
+    } catch (error) {
+      if (statusOf(error) === 404) throw notFound(ref);
+      throw this.translate(error, 'read the logs');
+    }
+  }
+
+  async stats(ref: string): Promise<FlexyStats> {
+    const info = await this.running(ref, 'read its resource use');
+    try {
+      return await readStats(this.docker, info.Id);
+    } catch (error) {
+      if (statusOf(error) === 404) throw notFound(ref);
+      throw this.translate(error, 'read resource use');
+    }
+  }
+
+  async statsStream(ref: string): Promise<StatsStream> {
+    const info = await this.running(ref, 'read its resource use');
+    try {
+      return await streamStats(this.docker, info.Id);
+    } catch (error) {
+      if (statusOf(error) === 404) throw notFound(ref);
+      throw this.translate(error, 'read resource use');
+    }
+  }
+
   async close(): Promise<void> {
     // dockerode keeps no pooled connections of its own to release.
   }
@@ -168,6 +214,14 @@ export class DockerRuntime implements Runtime {
     const match = matches[0];
     const info = match ? await this.inspect(match.Id) : undefined;
     if (!info || !isOwned(info.Config.Labels, this.options.instance)) throw notFound(ref);
+    return info;
+  }
+
+  private async running(ref: string, purpose: string): Promise<Dockerode.ContainerInspectInfo> {
+    const info = await this.resolve(ref);
+    if (info.State.Status !== 'running') {
+      throw new KaiError('CONFLICT', `Container "${info.Name.replace(/^\//, '')}" is not running; start it to ${purpose}`, { id: info.Id });
+    }
     return info;
   }
 
