@@ -32,6 +32,9 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
         { name: 'system', description: 'Health and readiness' },
         { name: 'auth', description: 'Login, sessions and API tokens' },
         { name: 'users', description: 'User management' },
+        { name: 'shell', description: "Built-in terminals and links to the sandbox's own shell" },
+        { name: 'events', description: 'Live container state (Server-Sent Events)' },
+        { name: 'webhooks', description: 'Signed lifecycle notifications to other systems' },
       ],
       components: {
         securitySchemes: {
