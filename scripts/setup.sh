@@ -45,3 +45,16 @@ if [ "$WITH_TEST_IMAGE" = 1 ]; then
     bash images/busybox/build.sh kai-test-busybox:latest
   fi
 fi
+
+if [ "$WITH_TEST_IMAGE" = 1 ]; then
+  step "chromium (the web console's end-to-end tests drive it with playwright-core)"
+  if [ -x "${KAI_CHROMIUM:-/usr/bin/chromium}" ]; then
+    echo "present ($("${KAI_CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null || echo unknown version))"
+  else
+    echo "installing Debian's chromium (no browser download from elsewhere)"
+    SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+    echo "installed $(/usr/bin/chromium --version 2>/dev/null || echo chromium)"
+  fi
+fi

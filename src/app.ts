@@ -28,6 +28,7 @@ import { TerminalManager } from './shell/terminal-manager.js';
 import { terminalRoutes } from './shell/terminal-routes.js';
 import { systemRoutes } from './system/routes.js';
 import { KAI_VERSION } from './version.js';
+import { webRoutes } from './web/static.js';
 import { registerWebhooks } from './webhooks/index.js';
 
 export interface AppDependencies {
@@ -64,7 +65,18 @@ export async function buildApp({ config, runtime, db, logger, announce = (text) 
   registerJsonParser(app);
   registerErrorHandling(app);
   await registerOpenApi(app, KAI_VERSION);
-  await app.register(helmet, { global: true });
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      directives: {
+        // The web console: same-origin scripts, styles (inline ones for Radix and xterm), fetch, SSE and WebSockets, and
+        // iframes of the proxied sandbox shells. Kai often runs on plain http://localhost: no forced https upgrade.
+        'connect-src': ["'self'"],
+        'frame-src': ["'self'"],
+        'upgrade-insecure-requests': null,
+      },
+    },
+  });
 
   const authStore = new AuthStore(db);
   await ensureFirstAdmin(authStore, config.auth, logger, announce);
@@ -88,5 +100,6 @@ export async function buildApp({ config, runtime, db, logger, announce = (text) 
   await app.register(terminalRoutes, { runtime, terminals });
   await app.register(linkRoutes, { runtime, linkTokens });
   await app.register(proxyRoutes, { runtime });
+  await app.register(webRoutes);
   return app;
 }
