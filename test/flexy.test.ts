@@ -42,7 +42,8 @@ describe('Flexy containers', () => {
     assert.equal(created.body.success, true);
     assert.equal(created.body.message, 'Container created successfully');
     const data = created.body.data;
-    assert.deepEqual(Object.keys(data).sort(), ['containerPath', 'createdAt', 'hostPath', 'id', 'image', 'name', 'status']);
+    assert.deepEqual(Object.keys(data).sort(), ['containerPath', 'createdAt', 'hostPath', 'id', 'image', 'name', 'ports', 'status']);
+    assert.deepEqual(data.ports, [], 'ports are assigned when the container starts');
     assert.equal(data.name, name);
     assert.equal(data.status, 'created');
     assert.equal(data.image, TEST_IMAGE);
@@ -85,6 +86,13 @@ describe('Flexy containers', () => {
     }
     const shellPort = data.ports.find((p: { containerPort: number }) => p.containerPort === 9681);
     assert.equal(data.network, kai.config.dockerNetwork);
+
+    // The list carries the same published ports, from its single engine call.
+    const listed = (await kai.request('GET', '/api/flexy?limit=100')).body.data.containers.find((c: { name: string }) => c.name === name);
+    assert.deepEqual(
+      listed.ports.map((p: { containerPort: number; hostPort: number }) => `${p.containerPort}:${p.hostPort}`).sort(),
+      data.ports.map((p: { containerPort: number; hostPort: number }) => `${p.containerPort}:${p.hostPort}`).sort(),
+    );
 
     // The published port answers on loopback (the test image serves HTTP on 9681).
     const page = await fetch(`http://127.0.0.1:${shellPort.hostPort}/`);

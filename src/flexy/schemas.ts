@@ -46,13 +46,14 @@ export const FlexySummarySchema = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   hostPath: Nullable(Type.String()),
   containerPath: Nullable(Type.String()),
+  ports: Type.Array(
+    Type.Object({ hostPort: Type.Integer(), containerPort: Type.Integer(), hostIp: Type.String(), protocol: Type.String() }),
+    { description: 'Published ports (127.0.0.1 only); empty until the container runs' },
+  ),
 });
 
 export const FlexyDetailsSchema = Type.Object({
   ...FlexySummarySchema.properties,
-  ports: Type.Array(
-    Type.Object({ hostPort: Type.Integer(), containerPort: Type.Integer(), hostIp: Type.String(), protocol: Type.String() }),
-  ),
   volumes: Type.Array(
     Type.Object({ hostPath: Type.String(), containerPath: Type.String(), mode: StringEnum(['rw', 'ro']) }),
   ),

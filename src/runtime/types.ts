@@ -19,6 +19,8 @@ export interface FlexySummary {
   createdAt: string;
   hostPath: string | null;
   containerPath: string | null;
+  /** Published ports; the engine assigns them when the container starts. */
+  ports: FlexyPort[];
 }
 
 export interface FlexyPort {
@@ -35,7 +37,6 @@ export interface FlexyVolume {
 }
 
 export interface FlexyDetails extends FlexySummary {
-  ports: FlexyPort[];
   volumes: FlexyVolume[];
   /** Names only: values may hold secrets. */
   envKeys: string[];

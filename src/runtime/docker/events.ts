@@ -50,6 +50,8 @@ function toEvent(message: EngineMessage, instance: string): EngineEvent | undefi
       createdAt: new Date(Math.floor(time / 1000) * 1000).toISOString(),
       hostPath: attributes[LABEL_HOST_PATH] ?? null,
       containerPath: attributes[LABEL_CONTAINER_PATH] ?? null,
+      // Engine events carry no port bindings; the list and details have them.
+      ports: [],
     },
   };
 }

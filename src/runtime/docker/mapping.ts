@@ -53,6 +53,9 @@ export function summaryFromListItem(item: Dockerode.ContainerInfo): FlexySummary
     createdAt: isoSeconds(new Date(item.Created * 1000)),
     hostPath: labels[LABEL_HOST_PATH] ?? null,
     containerPath: labels[LABEL_CONTAINER_PATH] ?? null,
+    ports: (item.Ports ?? [])
+      .filter((port) => port.PublicPort)
+      .map((port) => ({ containerPort: port.PrivatePort, hostPort: port.PublicPort, hostIp: port.IP ?? '', protocol: port.Type })),
   };
 }
 
