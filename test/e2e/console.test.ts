@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, ensureWebBuilt, type TestBrowser } from '../support/browser.js';
 import { dockerCli } from '../support/docker.js';
-import { FLEXY_IMAGE, startKai, type TestKai } from '../support/kai.js';
+import { FLEXY_IMAGE, startKai, uniqueId, type TestKai } from '../support/kai.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, 'screenshots');
 const TIMEOUT = 20_000;
@@ -101,6 +102,8 @@ describe('Web console in a real browser', { timeout: 300_000 }, () => {
     await dialog.waitFor({ state: 'detached' });
     await expectStatus(sandbox, 'running');
     await row(sandbox).getByText(`${picked} → /workspace`).waitFor();
+    // The ports column, from the list's `ports`: ttyd's 9681 published on a host port.
+    await row(sandbox).getByTestId('ports').getByText(/^\d+ → 9681\/tcp$/).waitFor();
     await screenshot('sandboxes');
   });
 
@@ -147,6 +150,34 @@ describe('Web console in a real browser', { timeout: 300_000 }, () => {
     }, undefined, { timeout: TIMEOUT });
   });
 
+  it('shows logs with stdout and stderr apart, follows new lines, and live stats until the sandbox stops', async () => {
+    await page.getByRole('tab', { name: 'logs' }).click();
+    const logs = page.getByTestId('logs');
+    await logs.locator('[data-stream="stderr"]', { hasText: 'Listening on port: 9681' }).first().waitFor(); // ttyd logs on stderr
+    await page.getByRole('button', { name: 'Follow' }).click();
+    await page.locator('[data-follow-state="live"]').waitFor();
+    const marker = uniqueId();
+    await dockerCli('exec', sandbox, 'sh', '-c', `echo out-${marker} > /proc/1/fd/1; echo err-${marker} > /proc/1/fd/2`);
+    await logs.locator('[data-stream="stdout"]', { hasText: `out-${marker}` }).waitFor();
+    await logs.locator('[data-stream="stderr"]', { hasText: `err-${marker}` }).waitFor();
+    // Auto-scroll: the newest line is in view.
+    assert.ok(await logs.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight < 30), 'the log view follows the bottom');
+    await screenshot('logs');
+
+    await page.getByRole('tab', { name: 'stats' }).click();
+    await page.getByTestId('cpu-value').getByText(/^\d+\.\d %$/).waitFor();
+    await page.getByTestId('memory-value').getByText(/^[\d.]+ \w+ \/ [\d.]+ \w+$/).waitFor();
+    await page.locator('[data-testid="sparkline"][data-points="2"]').first().waitFor(); // a second sample arrived on the stream
+    await screenshot('stats');
+    await dockerCli('stop', '-t', '1', sandbox);
+    await page.locator('[data-stats-state="not-running"]').waitFor();
+    // Straight onto the tab of a stopped sandbox: Kai's 409 becomes the same clear state.
+    await page.goto(`${kai.url}/sandboxes/${sandbox}?tab=stats`);
+    await page.locator('[data-stats-state="not-running"]').waitFor();
+    await page.getByRole('tab', { name: 'logs' }).click();
+    await page.getByTestId('logs').locator('[data-stream="stdout"]', { hasText: `out-${marker}` }).waitFor();
+  });
+
   it('adds a catalog item with the folder browser, launches it and opens its sandbox', async () => {
     await page.getByRole('link', { name: 'Catalog' }).click();
     await page.getByText('The catalog is empty').waitFor();
@@ -172,6 +203,48 @@ describe('Web console in a real browser', { timeout: 300_000 }, () => {
     await page.getByText('The catalog is empty').waitFor();
   });
 
+  it('creates a webhook (secret shown once, copied), tests it and shows the delivery, disables and deletes it', async () => {
+    const receiver = new WebhookReceiver();
+    await receiver.start();
+    try {
+      await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: kai.url });
+      await page.getByRole('link', { name: 'Settings' }).click();
+      await page.getByText('No webhooks.').waitFor();
+      await page.getByLabel('URL', { exact: true }).fill(receiver.url);
+      await page.getByLabel('Description (optional)').fill('e2e receiver');
+      await page.getByRole('button', { name: 'Add webhook' }).click();
+      const secret = (await page.getByTestId('secret').textContent())?.trim() ?? '';
+      assert.match(secret, /^whsec_/);
+      await page.getByRole('button', { name: 'Copy' }).click();
+      await page.getByText('Copied').waitFor();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+      receiver.secret = secret;
+
+      const hook = page.getByTestId(`webhook-${receiver.url}`);
+      await hook.getByRole('button', { name: `Send a test to ${receiver.url}` }).click();
+      const delivery = hook.getByTestId('delivery-row').filter({ hasText: 'webhook.ping' });
+      await delivery.getByTestId('delivery-code').getByText('204').waitFor();
+      assert.equal(await delivery.getAttribute('data-delivery-status'), 'succeeded');
+      assert.equal(receiver.ofType('webhook.ping').length, 1, 'the receiver got one signed ping');
+      await screenshot('webhooks');
+
+      // The box is controlled: it changes once Kai has answered, so click and wait rather than uncheck().
+      await hook.getByLabel(`Enabled: ${receiver.url}`).click();
+      await hook.getByLabel(`Enabled: ${receiver.url}`).and(page.locator(':not(:checked)')).waitFor();
+      await hook.getByText(/^disabled/).waitFor();
+      assert.ok(await hook.getByRole('button', { name: `Send a test to ${receiver.url}` }).isDisabled());
+      await hook.getByLabel(`Enabled: ${receiver.url}`).click();
+      await hook.getByRole('button', { name: `Send a test to ${receiver.url}` }).and(page.locator(':enabled')).waitFor();
+
+      await hook.getByRole('button', { name: `Delete webhook ${receiver.url}` }).click();
+      await page.getByRole('alertdialog').getByRole('button', { name: 'Delete webhook' }).click();
+      await page.getByText('No webhooks.').waitFor();
+      assert.equal((await kai.request('GET', '/api/settings/webhooks')).body.data.webhooks.length, 0);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
   it('deletes the sandbox after a confirmation naming it', async () => {
     await page.getByRole('link', { name: 'Sandboxes' }).click();
     await row(sandbox).getByRole('button', { name: `Delete ${sandbox}` }).click();
@@ -192,7 +265,10 @@ describe('Web console in a real browser', { timeout: 300_000 }, () => {
     await page.waitForURL(/\/login\?next=%2F$/);
     // Expected: the 401s of asking "who am I?" while logged out and of the wrong password, and the
     // 400 of the deliberately invalid name; anything else is a bug.
-    const unexpected = browser.errors.filter((e) => !/status of 401/.test(e) && !/status of 400 .*\/api\/flexy\)$/.test(e));
+    // Also the 409 of asking a stopped sandbox for its stats stream (shown as "not running").
+    const unexpected = browser.errors.filter(
+      (e) => !/status of 401/.test(e) && !/status of 400 .*\/api\/flexy\)$/.test(e) && !/status of 409 .*\/stats\?stream=true\)$/.test(e),
+    );
     assert.deepEqual(unexpected, []);
   });
 });

@@ -60,3 +60,61 @@ export async function api<T>(method: string, path: string, body?: unknown, optio
 }
 
 export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Reads one of Kai's SSE streams (logs?follow=true, stats?stream=true) with fetch, not
+ * EventSource, so a refusal (409 "not running", 404, 401) arrives as the API's ApiError
+ * instead of an opaque retry loop. Resolves when the stream ends (`end` event or close);
+ * aborting `signal` stops it quietly.
+ */
+export async function streamSse(path: string, onEvent: (event: string, data: unknown) => void, signal: AbortSignal): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: { accept: 'text/event-stream' }, credentials: 'same-origin', signal });
+  } catch (error) {
+    if (signal.aborted) return;
+    throw new ApiError(0, 'NETWORK_ERROR', `Kai did not answer (${(error as Error).message}); check that it is running`);
+  }
+  if (!response.ok || !response.body || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+    let error: ErrorBody | undefined;
+    try {
+      error = ((await response.json()) as { error?: ErrorBody }).error;
+    } catch {
+      error = undefined;
+    }
+    if (response.status === 401) onUnauthorized();
+    throw new ApiError(response.status, error?.code ?? 'INTERNAL_ERROR', error?.message ?? `Kai answered HTTP ${response.status} ${response.statusText}`, (error?.details as Record<string, unknown> | undefined) ?? {});
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += value;
+      let boundary: number;
+      while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        let event = 'message';
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        }
+        if (data.length === 0) continue; // comments (heartbeats) and retry hints
+        if (event === 'end') return;
+        try {
+          onEvent(event, JSON.parse(data.join('\n')));
+        } catch {
+          // not JSON: not one of Kai's events
+        }
+      }
+    }
+  } catch (error) {
+    if (signal.aborted) return;
+    throw new ApiError(0, 'NETWORK_ERROR', `The stream broke off (${(error as Error).message})`);
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+}

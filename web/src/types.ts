@@ -8,6 +8,8 @@ import type { AddBody, CatalogItemSchema, LaunchResultSchema } from '../../src/c
 import type { CreateBody, FlexyDetailsSchema, FlexySummarySchema, ListResult, FLEXY_STATUSES } from '../../src/flexy/schemas.js';
 import type { ListingSchema } from '../../src/host/routes.js';
 import type { ErrorEnvelope } from '../../src/http/envelope.js';
+import type { KaiEventSchema, LogLineSchema, LogsResult, StatsSchema } from '../../src/events/schemas.js';
+import type { DeliverySchema, WebhookMaybeSecret } from '../../src/webhooks/schemas.js';
 
 export type FlexySummary = Static<typeof FlexySummarySchema>;
 export type FlexyDetails = Static<typeof FlexyDetailsSchema>;
@@ -25,32 +27,9 @@ export type ApiToken = Static<typeof TokenRecord>;
 export type NewApiToken = Static<typeof CreatedToken>;
 export type ErrorBody = Static<typeof ErrorEnvelope>['error'];
 
-/**
- * Events and webhooks (issue 5) are still being built next door; the console only
- * relies on these few fields and degrades to "not available" when the routes 404.
- */
-export interface KaiEvent {
-  id: string;
-  type: string;
-  timestamp: string;
-  container: FlexySummary;
-}
-
-export interface Webhook {
-  id: string;
-  url: string;
-  description: string;
-  events: string[] | null;
-  enabled: boolean;
-  disabledReason: string | null;
-  createdAt: string;
-  secret?: string;
-}
-
-export interface WebhookDelivery {
-  id: string;
-  eventType: string;
-  status: string;
-  attempts: number;
-  [key: string]: unknown;
-}
+export type KaiEvent = Static<typeof KaiEventSchema>;
+export type LogLine = Static<typeof LogLineSchema>;
+export type Logs = Static<typeof LogsResult>;
+export type Stats = Static<typeof StatsSchema>;
+export type Webhook = Static<typeof WebhookMaybeSecret>;
+export type WebhookDelivery = Static<typeof DeliverySchema>;

@@ -4,7 +4,9 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react';
 import { api, ApiError } from '../api';
 import { LiveIndicator } from '../components/LiveIndicator';
 import { SandboxActions } from '../components/SandboxActions';
+import { LogsPanel } from '../components/LogsPanel';
 import { ShellFrame } from '../components/ShellFrame';
+import { StatsPanel } from '../components/StatsPanel';
 import { Terminal } from '../components/Terminal';
 import { Card, ErrorState, formatTime, InlineError, Spinner, StatusBadge } from '../components/ui';
 import { useEventListener, useEvents } from '../events';
@@ -12,7 +14,7 @@ import { Link, navigate, useLocation } from '../router';
 import { useSession } from '../session';
 import type { FlexyDetails } from '../types';
 
-const TABS = ['overview', 'terminal', 'shell'] as const;
+const TABS = ['overview', 'logs', 'stats', 'terminal', 'shell'] as const;
 
 export function SandboxPage({ id }: { id: string }) {
   const { user } = useSession();
@@ -87,7 +89,7 @@ export function SandboxPage({ id }: { id: string }) {
       {gone && <InlineError error={new Error('This sandbox was deleted.')} />}
       <InlineError error={actionError} />
       <Tabs.Root value={tab} onValueChange={(next) => navigate(`${pathname}?tab=${next}`, { replace: true })}>
-        <Tabs.List className="mb-3 flex gap-1 border-b border-zinc-200 dark:border-zinc-800" aria-label="Sandbox views">
+        <Tabs.List className="mb-3 flex gap-1 overflow-x-auto border-b border-zinc-200 dark:border-zinc-800" aria-label="Sandbox views">
           {TABS.map((name) => (
             <Tabs.Trigger
               key={name}
@@ -100,6 +102,12 @@ export function SandboxPage({ id }: { id: string }) {
         </Tabs.List>
         <Tabs.Content value="overview">
           <Overview sandbox={sandbox} />
+        </Tabs.Content>
+        <Tabs.Content value="logs">
+          <LogsPanel sandbox={sandbox.name} running={running} />
+        </Tabs.Content>
+        <Tabs.Content value="stats">
+          <StatsPanel sandbox={sandbox.name} running={running} />
         </Tabs.Content>
         <Tabs.Content value="terminal">
           {!admin ? <Notice>The terminal needs the admin role.</Notice> : running ? <Terminal sandbox={sandbox.name} /> : <Notice>Start the sandbox to open a terminal.</Notice>}

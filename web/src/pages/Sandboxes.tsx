@@ -141,6 +141,7 @@ export function SandboxesPage() {
                   <th className="px-3 py-2 font-medium">Status</th>
                   <th className="px-3 py-2 font-medium">Image</th>
                   <th className="px-3 py-2 font-medium">Folder</th>
+                  <th className="px-3 py-2 font-medium">Ports</th>
                   <th className="px-3 py-2 font-medium">Created</th>
                   <th className="px-3 py-2 font-medium">
                     <span className="sr-only">Actions</span>
@@ -166,6 +167,19 @@ export function SandboxesPage() {
                         </span>
                       ) : (
                         <span className="text-zinc-400">no folder</span>
+                      )}
+                    </td>
+                    <td className="text-xs md:px-3 md:py-2" data-testid="ports">
+                      {sandbox.ports.length === 0 ? (
+                        <span className="text-zinc-400">{sandbox.status === 'running' ? 'none' : '—'}</span>
+                      ) : (
+                        <ul>
+                          {sandbox.ports.map((port) => (
+                            <li key={`${port.hostIp}:${port.hostPort}`} className="font-mono whitespace-nowrap" title={`${port.hostIp}:${port.hostPort} on the Kai host → ${port.containerPort}/${port.protocol} in the sandbox`}>
+                              {port.hostPort} → {port.containerPort}/{port.protocol}
+                            </li>
+                          ))}
+                        </ul>
                       )}
                     </td>
                     <td className="text-xs text-zinc-500 md:px-3 md:py-2">{formatTime(sandbox.createdAt)}</td>

@@ -1,9 +1,9 @@
-import { Copy, Plus, Send, Trash2 } from 'lucide-react';
+import { Check, Copy, History, Plus, RefreshCw, Send, Trash2 } from 'lucide-react';
 import { useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError } from '../api';
-import { Button, Card, Confirm, EmptyState, ErrorState, Field, formatTime, InlineError, Input, Spinner } from '../components/ui';
+import { Button, Card, cn, Confirm, EmptyState, ErrorState, Field, formatTime, InlineError, Input, Spinner } from '../components/ui';
 import { useSession } from '../session';
-import type { ApiToken, NewApiToken, User, Webhook } from '../types';
+import type { ApiToken, NewApiToken, User, Webhook, WebhookDelivery } from '../types';
 
 export function SettingsPage() {
   const { user } = useSession();
@@ -49,17 +49,28 @@ function useList<T>(path: string, pick: (data: never) => T[]) {
 }
 
 function Secret({ label, value }: { label: string; value: string }) {
+  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+  const copy = async () => {
+    try {
+      if (!navigator.clipboard) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(value);
+      setCopied('yes');
+    } catch {
+      setCopied('failed');
+    }
+  };
   return (
-    <div className="rounded-md bg-amber-50 p-3 text-sm dark:bg-amber-950/40" role="status">
+    <div className="mb-2 rounded-md bg-amber-50 p-3 text-sm dark:bg-amber-950/40" role="status">
       <p className="mb-1 font-medium">{label} — shown only now:</p>
       <div className="flex items-center gap-2">
-        <code className="flex-1 font-mono text-xs break-all" data-testid="secret">
+        <code className="flex-1 font-mono text-xs break-all select-all" data-testid="secret">
           {value}
         </code>
-        <Button size="sm" onClick={() => void navigator.clipboard?.writeText(value)} aria-label="Copy">
-          <Copy className="size-4" />
+        <Button size="sm" onClick={() => void copy()} aria-label="Copy">
+          {copied === 'yes' ? <Check className="size-4" /> : <Copy className="size-4" />} {copied === 'yes' ? 'Copied' : 'Copy'}
         </Button>
       </div>
+      {copied === 'failed' && <p className="mt-1 text-xs text-red-600">The browser refused the clipboard: select the secret and copy it by hand.</p>}
     </div>
   );
 }
@@ -263,11 +274,17 @@ function UsersSection() {
 function WebhooksSection() {
   const { items, error, load } = useList<Webhook>('/api/settings/webhooks', (data: { webhooks: Webhook[] }) => data.webhooks);
   const [url, setUrl] = useState('');
+  const [description, setDescription] = useState('');
+  const [fields, setFields] = useState<Record<string, string>>({});
   const [created, setCreated] = useState<Webhook | null>(null);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<unknown>(null);
   const [deleting, setDeleting] = useState<Webhook | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [pending, setPending] = useState<string | null>(null);
+  const [open, setOpen] = useState<Record<string, boolean>>({});
+  /** Bumped per webhook to make its delivery log ask again (after a test). */
+  const [refresh, setRefresh] = useState<Record<string, number>>({});
 
   if (error instanceof ApiError && error.status === 404) {
     return (
@@ -276,75 +293,202 @@ function WebhooksSection() {
       </Section>
     );
   }
-  const act = async (work: () => Promise<unknown>, done?: string) => {
+  const act = async (key: string, work: () => Promise<unknown>, done?: string) => {
     setActionError(null);
     setNotice(null);
+    setPending(key);
     try {
       await work();
       if (done) setNotice(done);
       await load();
     } catch (failure) {
       setActionError(failure);
+    } finally {
+      setPending(null);
     }
   };
   const create = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
-    await act(async () => {
-      setCreated(await api<Webhook>('POST', '/api/settings/webhooks', { url }));
+    setFields({});
+    setCreated(null);
+    await act('create', async () => {
+      try {
+        setCreated(await api<Webhook>('POST', '/api/settings/webhooks', { url: url.trim(), ...(description.trim() ? { description: description.trim() } : {}) }));
+      } catch (failure) {
+        if (failure instanceof ApiError && failure.code === 'VALIDATION_ERROR') setFields(failure.fieldErrors());
+        throw failure;
+      }
       setUrl('');
+      setDescription('');
     });
     setBusy(false);
   };
+  const test = (hook: Webhook) =>
+    act(`test-${hook.id}`, async () => {
+      const { delivery } = await api<{ delivery: WebhookDelivery }>('POST', `/api/settings/webhooks/${hook.id}/test`);
+      setNotice(
+        delivery.status === 'succeeded'
+          ? `Test delivered: ${hook.url} answered ${delivery.lastStatusCode ?? ''} in ${delivery.lastDurationMs ?? '?'} ms.`
+          : `Test not delivered yet (${delivery.lastStatusCode ?? delivery.lastError ?? 'no answer'}); Kai retries ${delivery.nextAttemptAt ? `at ${formatTime(delivery.nextAttemptAt)}` : 'no more'}.`,
+      );
+      setOpen((current) => ({ ...current, [hook.id]: true }));
+      setRefresh((current) => ({ ...current, [hook.id]: (current[hook.id] ?? 0) + 1 }));
+    });
   return (
-    <Section title="Webhooks" description="Signed (Standard Webhooks) notifications of sandbox lifecycle events.">
-      <form className="mb-3 flex gap-2" onSubmit={(event) => void create(event)}>
-        <Input aria-label="Webhook URL" placeholder="https://example.com/kai-hook" value={url} onChange={(e) => setUrl(e.target.value)} />
+    <Section title="Webhooks" description="Signed (Standard Webhooks) notifications of sandbox lifecycle events, retried until they are delivered.">
+      <form className="mb-3 grid gap-2 sm:grid-cols-[2fr_1fr_auto] sm:items-end" onSubmit={(event) => void create(event)} noValidate>
+        <Field label="URL" htmlFor="webhook-url" error={fields.url}>
+          <Input id="webhook-url" placeholder="https://example.com/kai-hook" value={url} onChange={(e) => setUrl(e.target.value)} aria-invalid={Boolean(fields.url)} />
+        </Field>
+        <Field label="Description (optional)" htmlFor="webhook-description" error={fields.description}>
+          <Input id="webhook-description" value={description} onChange={(e) => setDescription(e.target.value)} />
+        </Field>
         <Button type="submit" busy={busy} disabled={!url.trim()}>
-          <Plus className="size-4" /> Add
+          <Plus className="size-4" /> Add webhook
         </Button>
       </form>
       <InlineError error={actionError} />
-      {notice && <p className="text-sm text-emerald-600">{notice}</p>}
+      {notice && (
+        <p className="mb-2 text-sm text-emerald-700 dark:text-emerald-400" role="status">
+          {notice}
+        </p>
+      )}
       {created?.secret && <Secret label={`Signing secret for ${created.url}`} value={created.secret} />}
       {!items && !error ? (
         <Spinner />
       ) : !items ? (
-        <ErrorState error={error} onRetry={() => void load()} />
+        <ErrorState error={error} title="Could not load the webhooks" onRetry={() => void load()} />
       ) : items.length === 0 ? (
         <p className="text-sm text-zinc-500">No webhooks.</p>
       ) : (
         <ul className="mt-2 divide-y divide-zinc-100 dark:divide-zinc-800">
           {items.map((hook) => (
-            <li key={hook.id} className="flex flex-wrap items-center gap-2 py-2 text-sm">
-              <span className="min-w-0 flex-1 font-mono text-xs break-all">
-                {hook.url}
-                {!hook.enabled && <span className="ml-2 font-sans text-amber-600">disabled{hook.disabledReason ? `: ${hook.disabledReason}` : ''}</span>}
-              </span>
-              <label className="flex items-center gap-1 text-xs">
-                <input type="checkbox" checked={hook.enabled} onChange={(e) => void act(() => api('PATCH', `/api/settings/webhooks/${hook.id}`, { enabled: e.target.checked }))} /> enabled
-              </label>
-              <Button size="sm" onClick={() => void act(() => api('POST', `/api/settings/webhooks/${hook.id}/test`), 'Test event queued.')} aria-label={`Send a test to ${hook.url}`}>
-                <Send className="size-4" /> Test
-              </Button>
-              <Button size="sm" variant="ghost" className="text-red-600" aria-label={`Delete webhook ${hook.url}`} onClick={() => setDeleting(hook)}>
-                <Trash2 className="size-4" />
-              </Button>
+            <li key={hook.id} className="py-2 text-sm" data-testid={`webhook-${hook.url}`}>
+              <div className="flex flex-wrap items-center gap-2">
+                <span className="min-w-0 basis-full sm:basis-0 sm:flex-1">
+                  <span className="font-mono text-xs break-all">{hook.url}</span>
+                  {hook.description && <span className="ml-2 text-xs text-zinc-500">{hook.description}</span>}
+                  <span className="block text-xs text-zinc-500">
+                    {hook.events ? hook.events.join(', ') : 'all events'}
+                    {!hook.enabled && <span className="ml-2 text-amber-600">disabled{hook.disabledReason ? `: ${hook.disabledReason}` : ''}</span>}
+                  </span>
+                </span>
+                <label className="flex items-center gap-1 text-xs">
+                  <input
+                    type="checkbox"
+                    checked={hook.enabled}
+                    disabled={pending === `enable-${hook.id}`}
+                    aria-label={`Enabled: ${hook.url}`}
+                    onChange={(e) => {
+                      const enabled = e.target.checked;
+                      void act(`enable-${hook.id}`, () => api('PATCH', `/api/settings/webhooks/${hook.id}`, { enabled }), enabled ? 'Webhook enabled.' : 'Webhook disabled.');
+                    }}
+                  />{' '}
+                  enabled
+                </label>
+                <Button size="sm" busy={pending === `test-${hook.id}`} disabled={!hook.enabled} onClick={() => void test(hook)} aria-label={`Send a test to ${hook.url}`} title={hook.enabled ? 'Send a webhook.ping now' : 'Enable it to send a test'}>
+                  <Send className="size-4" /> Test
+                </Button>
+                <Button size="sm" aria-expanded={Boolean(open[hook.id])} onClick={() => setOpen((current) => ({ ...current, [hook.id]: !current[hook.id] }))}>
+                  <History className="size-4" /> Deliveries
+                </Button>
+                <Button size="sm" variant="ghost" className="text-red-600" aria-label={`Delete webhook ${hook.url}`} onClick={() => setDeleting(hook)}>
+                  <Trash2 className="size-4" />
+                </Button>
+              </div>
+              {open[hook.id] && <DeliveryLog webhook={hook} refresh={refresh[hook.id] ?? 0} />}
             </li>
           ))}
         </ul>
       )}
       <Confirm
         open={deleting !== null}
-        onOpenChange={(open) => !open && setDeleting(null)}
+        onOpenChange={(next) => !next && setDeleting(null)}
         title="Delete this webhook?"
-        description={<code className="font-mono text-xs break-all">{deleting?.url}</code>}
+        description={
+          <>
+            <code className="font-mono text-xs break-all">{deleting?.url}</code>
+            <p className="mt-2">Its delivery history goes too; pending deliveries are dropped.</p>
+          </>
+        }
         action="Delete webhook"
         onConfirm={async () => {
           await api('DELETE', `/api/settings/webhooks/${deleting!.id}`);
+          if (created?.id === deleting!.id) setCreated(null);
           await load();
         }}
       />
     </Section>
+  );
+}
+
+const deliveryColors: Record<string, string> = {
+  succeeded: 'text-emerald-700 dark:text-emerald-400',
+  pending: 'text-amber-700 dark:text-amber-400',
+  failed: 'text-red-700 dark:text-red-400',
+};
+
+/** One webhook's deliveries, newest first (GET …/deliveries). */
+function DeliveryLog({ webhook, refresh }: { webhook: Webhook; refresh: number }) {
+  const { items, error, load } = useList<WebhookDelivery>(`/api/settings/webhooks/${webhook.id}/deliveries?limit=50`, (data: { deliveries: WebhookDelivery[] }) => data.deliveries);
+  const [reloading, setReloading] = useState(false);
+  const reload = useCallback(async () => {
+    setReloading(true);
+    await load();
+    setReloading(false);
+  }, [load]);
+  useEffect(() => {
+    if (refresh > 0) void reload();
+  }, [refresh, reload]);
+  return (
+    <div className="mt-2 rounded-md border border-zinc-200 p-2 dark:border-zinc-800" data-testid="delivery-log">
+      <div className="mb-1 flex items-center justify-between">
+        <h3 className="text-xs font-medium text-zinc-500 uppercase">Delivery log</h3>
+        <Button size="sm" variant="ghost" busy={reloading} onClick={() => void reload()} aria-label={`Reload deliveries of ${webhook.url}`}>
+          {!reloading && <RefreshCw className="size-4" />}
+        </Button>
+      </div>
+      {!items && !error ? (
+        <Spinner label="Loading deliveries…" />
+      ) : !items ? (
+        <ErrorState error={error} title="Could not load the deliveries" onRetry={() => void reload()} />
+      ) : items.length === 0 ? (
+        <p className="p-2 text-xs text-zinc-500">No deliveries yet. Use Test to send a ping.</p>
+      ) : (
+        <div className="overflow-x-auto">
+          <table className="w-full text-xs">
+            <thead className="text-left text-zinc-500">
+              <tr>
+                <th className="px-2 py-1 font-medium">Event</th>
+                <th className="px-2 py-1 font-medium">Status</th>
+                <th className="px-2 py-1 font-medium">Attempts</th>
+                <th className="px-2 py-1 font-medium">Code</th>
+                <th className="px-2 py-1 font-medium">Duration</th>
+                <th className="px-2 py-1 font-medium">Next retry</th>
+                <th className="px-2 py-1 font-medium">Last error</th>
+                <th className="px-2 py-1 font-medium">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((delivery) => (
+                <tr key={delivery.id} className="border-t border-zinc-100 dark:border-zinc-800" data-testid="delivery-row" data-delivery-status={delivery.status}>
+                  <td className="px-2 py-1 font-mono">{delivery.eventType}</td>
+                  <td className={cn('px-2 py-1 font-medium', deliveryColors[delivery.status])}>{delivery.status}</td>
+                  <td className="px-2 py-1">{delivery.attempts}</td>
+                  <td className="px-2 py-1 font-mono" data-testid="delivery-code">
+                    {delivery.lastStatusCode ?? '—'}
+                  </td>
+                  <td className="px-2 py-1 whitespace-nowrap">{delivery.lastDurationMs === null ? '—' : `${delivery.lastDurationMs} ms`}</td>
+                  <td className="px-2 py-1 whitespace-nowrap">{delivery.status === 'pending' ? formatTime(delivery.nextAttemptAt) : '—'}</td>
+                  <td className="max-w-60 px-2 py-1 break-words text-red-700 dark:text-red-400">{delivery.lastError ?? ''}</td>
+                  <td className="px-2 py-1 whitespace-nowrap text-zinc-500">{formatTime(delivery.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
   );
 }
