@@ -2,17 +2,27 @@
  * Kai benchmark (`npm run bench`): Kai as a separate process against the
  * local Docker engine, side by side with the engine's own API and the docker
  * CLI, in one run. Prints a table and writes bench/results/latest.json.
+ * The shell figures (issue 4) compare ttyd through Kai's proxy with ttyd on
+ * the sandbox's published port, and time Kai's built-in terminal next to the
+ * engine's own TTY exec (bench/lib/shell-bench.ts).
  *
  * Knobs (environment, all optional; the defaults are the reference run):
  *   BENCH_CONTAINERS=300      containers created through Kai before the list bench
  *   BENCH_CREATE_CONCURRENCY=8
  *   BENCH_LIST_WARMUP=20 BENCH_LIST_ROUNDS=200
  *   BENCH_START_ROUNDS=15     measured create+start rounds per side (after one warm-up round)
- *   BENCH_BUDGET_MS=360000    hard limit for the whole run; cleanup still runs
+ *   BENCH_ECHO_ROUNDS=300     measured shell echo round trips per side (after 30 warm-up ones)
+ *   BENCH_BULK_BYTES=60000000 BENCH_BULK_ROUNDS=4           ttyd bulk output per round, rounds per side
+ *   BENCH_TERMINAL_BYTES=104857600 BENCH_TERMINAL_ROUNDS=3  built-in terminal output per round, rounds
+ *   BENCH_TERMINALS=50 BENCH_TERMINAL_SANDBOXES=5           open terminals for the RSS figure, over N sandboxes
+ *   BENCH_BUDGET_MS=480000    hard limit for the whole run; cleanup still runs
  *   KAI_BENCH_BUILD=0         skip `npm run build` (use dist/ if present, else tsx)
  *   KAI_BENCH_MODE=tsx        run src/ through tsx instead (no build)
- *   KAI_BENCH_NODE_FLAGS="…"  extra node flags for the Kai process only, e.g. --max-semi-space-size=1
- *                             (to try a fix; the reference run uses none)
+ *   KAI_BENCH_NODE_FLAGS="…"  extra node flags for the Kai process only, after those of `npm start`,
+ *                             e.g. --max-semi-space-size=1 (to try a fix; the reference run uses none)
+ *
+ * Kai is started the way `npm start` does: package.json "scripts.start" is
+ * read and its node flags are used (see readStartCommand).
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -23,7 +33,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { DOCKER_SOCKET, Engine, dockerRmForce } from './lib/engine.js';
 import { expectStatus, json, type TimedResponse } from './lib/http.js';
-import { KaiProcess, freePort, prepareKai, run, type KaiMode } from './lib/kai-process.js';
+import { KaiProcess, freePort, kaiArgs, prepareKai, readStartCommand, run, type KaiMode, type StartCommand } from './lib/kai-process.js';
+import {
+  createSandbox,
+  measureEcho,
+  measureProxyBulk,
+  measureTerminalBulk,
+  measureTerminalsRss,
+  publishedPort,
+  waitForTtyd,
+  type EchoResult,
+  type ProxyBulkResult,
+  type ShellContext,
+  type TerminalBulkResult,
+  type TerminalsRssResult,
+} from './lib/shell-bench.js';
 import { pool, round, roundSummary, summarize, type Summary } from './lib/stats.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,7 +71,19 @@ const PARAMS = {
   listRounds: intEnv('BENCH_LIST_ROUNDS', 200),
   startWarmupRounds: 1,
   startRounds: intEnv('BENCH_START_ROUNDS', 15),
-  budgetMs: intEnv('BENCH_BUDGET_MS', 6 * 60_000),
+  shell: {
+    echoWarmup: 30,
+    echoRounds: intEnv('BENCH_ECHO_ROUNDS', 300),
+    bulkBytes: intEnv('BENCH_BULK_BYTES', 60_000_000),
+    bulkWarmupBytes: 10_000_000,
+    bulkRounds: intEnv('BENCH_BULK_ROUNDS', 4),
+    terminalBytes: intEnv('BENCH_TERMINAL_BYTES', 100 * 2 ** 20),
+    terminalWarmupBytes: 10 * 2 ** 20,
+    terminalRounds: intEnv('BENCH_TERMINAL_ROUNDS', 3),
+    terminals: intEnv('BENCH_TERMINALS', 50),
+    terminalSandboxes: intEnv('BENCH_TERMINAL_SANDBOXES', 5),
+  },
+  budgetMs: intEnv('BENCH_BUDGET_MS', 8 * 60_000),
   kaiNodeFlags: (process.env.KAI_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
 };
 
@@ -55,6 +91,12 @@ const TARGETS = {
   idleRssMiB: 80,
   listRatio: 1.3,
   createStartRatio: 1.15,
+  /** Kai's proxy may add at most this much to ttyd's echo round trip p50. */
+  shellEchoAddedMs: 0.5,
+  /** Bulk output through the proxy: at least this fraction of direct. */
+  shellBulkRatio: 0.9,
+  terminalMiBps: 50,
+  terminalsRssMiB: 150,
 };
 
 type Verdict = 'PASS' | 'MISS' | 'info';
@@ -66,7 +108,9 @@ interface Figure {
   reference: number | null;
   referenceLabel: string | null;
   unit: string;
-  /** The value compared with the target: the figure itself, or Kai/reference. */
+  /** How the "Kai vs ref" column shows Kai against the reference (Kai/reference or Kai − reference); 'none' when there is none. */
+  comparison: 'ratio' | 'difference' | 'none';
+  /** The value the verdict tests against the target: the figure itself, Kai/reference or Kai − reference. */
   compared: number;
   target: string;
   verdict: Verdict;
@@ -89,13 +133,21 @@ interface Results {
   machine: Record<string, unknown>;
   parameters: typeof PARAMS;
   targets: typeof TARGETS;
-  kai: { mode?: KaiMode; modeNote?: string; auth?: 'bearer' | 'none'; buildMs?: number | null; instance: string; network: string; port?: number; pid?: number; healthyAfterMs?: number };
-  memory: { idle?: { rssMiB: number; hwmMiB: number }; afterList?: { rssMiB: number; hwmMiB: number }; afterCreateStart?: { rssMiB: number; hwmMiB: number } };
+  kai: { mode?: KaiMode; modeNote?: string; npmStart?: string; command?: string; auth?: 'bearer' | 'none'; buildMs?: number | null; instance: string; network: string; port?: number; pid?: number; healthyAfterMs?: number };
+  memory: { idle?: { rssMiB: number; hwmMiB: number }; afterList?: { rssMiB: number; hwmMiB: number }; afterCreateStart?: { rssMiB: number; hwmMiB: number }; afterShell?: { rssMiB: number; hwmMiB: number } };
   create?: { count: number; concurrency: number; wallMs: number; perSecond: number; latency: Summary; listedByKai: number; listedByEngine: number };
   list?: { kai: Summary; raw: Summary; ratioP50: number; ratioP99: number; kaiBytes: number; rawBytes: number; samples: { kai: number[]; raw: number[] } };
   createStart?: { kai: CreateStartSide; cli: CreateStartSide; api: CreateStartSide; ratioP50: number; ratioMean: number; order: string };
+  shell?: {
+    sandbox?: { name: string; image: string; publishedShellPort: number };
+    terminals?: TerminalsRssResult;
+    echo?: EchoResult;
+    bulk?: ProxyBulkResult;
+    terminalBulk?: TerminalBulkResult;
+  };
   figures: Figure[];
-  load: { before: number[]; after?: number[] };
+  /** 1/5/15-minute load averages: at the start, at the start of each section, at the end. */
+  load: { before: number[]; sections: Record<string, number[]>; after?: number[] };
   cleanup?: { ms: number; containersRemoved: number; leftovers: number; network: 'removed' | 'absent' | 'failed'; errors: string[] };
 }
 
@@ -290,7 +342,8 @@ async function measureCreateStart(state: RunState, kai: KaiProcess, results: Res
     },
     cli: async (name) => {
       const started = performance.now();
-      const created = await run('docker', ['create', '--name', name, '-p', '127.0.0.1::9681', '--network', state.network, '--init', image], { timeoutMs: 120_000 });
+      // What Kai creates (containerSpec in src/runtime/docker/docker-runtime.ts): 9681 and 8080 on loopback, an init, Kai's network.
+      const created = await run('docker', ['create', '--name', name, '-p', '127.0.0.1::9681', '-p', '127.0.0.1::8080', '--init', '--network', state.network, image], { timeoutMs: 120_000 });
       if (created.code !== 0) throw new Error(`docker create ${name}: ${created.stderr.trim()}`);
       const startedCli = await run('docker', ['start', name], { timeoutMs: 120_000 });
       if (startedCli.code !== 0) throw new Error(`docker start ${name}: ${startedCli.stderr.trim()}`);
@@ -300,8 +353,12 @@ async function measureCreateStart(state: RunState, kai: KaiProcess, results: Res
     api: async (name) => {
       const spec = {
         Image: image,
-        ExposedPorts: { '9681/tcp': {} },
-        HostConfig: { NetworkMode: state.network, PortBindings: { '9681/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] }, Init: true },
+        ExposedPorts: { '9681/tcp': {}, '8080/tcp': {} },
+        HostConfig: {
+          NetworkMode: state.network,
+          PortBindings: { '9681/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }], '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] },
+          Init: true,
+        },
       };
       const created = await state.engine.client.request('POST', `/containers/create?name=${encodeURIComponent(name)}`, spec, 120_000);
       expectStatus(created, 201, `API create ${name}`);
@@ -351,29 +408,57 @@ async function measureCreateStart(state: RunState, kai: KaiProcess, results: Res
 function figures(results: Results): Figure[] {
   const out: Figure[] = [];
   const verdict = (ok: boolean): Verdict => (ok ? 'PASS' : 'MISS');
-  const { idle, afterList, afterCreateStart } = results.memory;
+  const { idle, afterList, afterCreateStart, afterShell } = results.memory;
   if (idle) {
-    out.push({ key: 'rss.idle', label: 'Idle RSS (MiB)', kai: round(idle.rssMiB, 1), reference: null, referenceLabel: null, unit: 'MiB', compared: round(idle.rssMiB, 1), target: `≤ ${TARGETS.idleRssMiB} MiB`, verdict: verdict(idle.rssMiB <= TARGETS.idleRssMiB) });
+    out.push({ key: 'rss.idle', label: 'Idle RSS (MiB)', kai: round(idle.rssMiB, 1), reference: null, referenceLabel: null, unit: 'MiB', comparison: 'none', compared: round(idle.rssMiB, 1), target: `≤ ${TARGETS.idleRssMiB} MiB`, verdict: verdict(idle.rssMiB <= TARGETS.idleRssMiB) });
+  }
+  const terminals = results.shell?.terminals;
+  if (terminals) {
+    out.push({ key: 'rss.terminals', label: `RSS with ${terminals.count} terminals (MiB)`, kai: terminals.open.rssMiB, reference: terminals.before.rssMiB, referenceLabel: 'just before', unit: 'MiB', comparison: 'difference', compared: terminals.open.rssMiB, target: `≤ ${TARGETS.terminalsRssMiB} MiB`, verdict: verdict(terminals.open.rssMiB <= TARGETS.terminalsRssMiB) });
   }
   if (afterList) {
-    out.push({ key: 'rss.afterList', label: 'RSS after list load (MiB)', kai: round(afterList.rssMiB, 1), reference: null, referenceLabel: null, unit: 'MiB', compared: round(afterList.rssMiB, 1), target: `≤ ${TARGETS.idleRssMiB} MiB (idle target)`, verdict: verdict(afterList.rssMiB <= TARGETS.idleRssMiB) });
+    out.push({ key: 'rss.afterList', label: 'RSS after list load (MiB)', kai: round(afterList.rssMiB, 1), reference: null, referenceLabel: null, unit: 'MiB', comparison: 'none', compared: round(afterList.rssMiB, 1), target: `≤ ${TARGETS.idleRssMiB} MiB (idle target)`, verdict: verdict(afterList.rssMiB <= TARGETS.idleRssMiB) });
   }
   if (results.list) {
     const { kai, raw, ratioP50, ratioP99 } = results.list;
-    out.push({ key: 'list.p50', label: 'List p50 (ms)', kai: kai.p50, reference: raw.p50, referenceLabel: 'raw engine', unit: 'ms', compared: ratioP50, target: `≤ ${TARGETS.listRatio}×`, verdict: verdict(ratioP50 <= TARGETS.listRatio) });
-    out.push({ key: 'list.p99', label: 'List p99 (ms)', kai: kai.p99, reference: raw.p99, referenceLabel: 'raw engine', unit: 'ms', compared: ratioP99, target: `≤ ${TARGETS.listRatio}×`, verdict: verdict(ratioP99 <= TARGETS.listRatio) });
+    out.push({ key: 'list.p50', label: 'List p50 (ms)', kai: kai.p50, reference: raw.p50, referenceLabel: 'raw engine', unit: 'ms', comparison: 'ratio', compared: ratioP50, target: `≤ ${TARGETS.listRatio}×`, verdict: verdict(ratioP50 <= TARGETS.listRatio) });
+    out.push({ key: 'list.p99', label: 'List p99 (ms)', kai: kai.p99, reference: raw.p99, referenceLabel: 'raw engine', unit: 'ms', comparison: 'ratio', compared: ratioP99, target: `≤ ${TARGETS.listRatio}×`, verdict: verdict(ratioP99 <= TARGETS.listRatio) });
   }
   if (results.createStart?.kai.summary && results.createStart.cli.summary) {
     const { kai, cli, ratioP50, ratioMean } = results.createStart;
     const k = kai.summary as Summary;
     const c = cli.summary as Summary;
-    out.push({ key: 'createStart.p50', label: 'Create+start p50 (ms)', kai: k.p50, reference: c.p50, referenceLabel: 'docker CLI', unit: 'ms', compared: ratioP50, target: `≤ ${TARGETS.createStartRatio}×`, verdict: verdict(ratioP50 <= TARGETS.createStartRatio) });
-    out.push({ key: 'createStart.mean', label: 'Create+start mean (ms)', kai: k.mean, reference: c.mean, referenceLabel: 'docker CLI', unit: 'ms', compared: ratioMean, target: `≤ ${TARGETS.createStartRatio}×`, verdict: verdict(ratioMean <= TARGETS.createStartRatio) });
+    out.push({ key: 'createStart.p50', label: 'Create+start p50 (ms)', kai: k.p50, reference: c.p50, referenceLabel: 'docker CLI', unit: 'ms', comparison: 'ratio', compared: ratioP50, target: `≤ ${TARGETS.createStartRatio}×`, verdict: verdict(ratioP50 <= TARGETS.createStartRatio) });
+    out.push({ key: 'createStart.mean', label: 'Create+start mean (ms)', kai: k.mean, reference: c.mean, referenceLabel: 'docker CLI', unit: 'ms', comparison: 'ratio', compared: ratioMean, target: `≤ ${TARGETS.createStartRatio}×`, verdict: verdict(ratioMean <= TARGETS.createStartRatio) });
+  }
+  const echo = results.shell?.echo;
+  if (echo) {
+    out.push({ key: 'shell.echo.p50', label: 'Shell echo p50 (ms)', kai: echo.kai.p50, reference: echo.direct.p50, referenceLabel: 'direct to ttyd', unit: 'ms', comparison: 'difference', compared: echo.addedP50Ms, target: `≤ +${TARGETS.shellEchoAddedMs} ms`, verdict: verdict(echo.addedP50Ms <= TARGETS.shellEchoAddedMs) });
+    out.push({ key: 'shell.echo.p99', label: 'Shell echo p99 (ms)', kai: echo.kai.p99, reference: echo.direct.p99, referenceLabel: 'direct to ttyd', unit: 'ms', comparison: 'difference', compared: echo.addedP99Ms, target: '—', verdict: 'info' });
+  }
+  const bulk = results.shell?.bulk;
+  if (bulk) {
+    out.push({ key: 'shell.bulk', label: 'Shell bulk output (MiB/s)', kai: bulk.kai.medianMiBps, reference: bulk.direct.medianMiBps, referenceLabel: 'direct to ttyd', unit: 'MiB/s', comparison: 'ratio', compared: bulk.ratioMedian, target: `≥ ${TARGETS.shellBulkRatio}×`, verdict: verdict(bulk.ratioMedian >= TARGETS.shellBulkRatio) });
+  }
+  const terminalBulk = results.shell?.terminalBulk;
+  if (terminalBulk) {
+    const kai = terminalBulk.kai.medianMiBps;
+    out.push({ key: 'terminal.bulk', label: `Terminal ${round(terminalBulk.bytesPerRound / 2 ** 20, 0)} MiB output (MiB/s)`, kai, reference: terminalBulk.engineTtyExec.medianMiBps, referenceLabel: 'engine TTY exec, info', unit: 'MiB/s', comparison: 'ratio', compared: kai, target: `≥ ${TARGETS.terminalMiBps} MiB/s`, verdict: verdict(kai >= TARGETS.terminalMiBps) });
   }
   if (afterCreateStart) {
-    out.push({ key: 'rss.afterCreateStart', label: 'RSS at the end (MiB)', kai: round(afterCreateStart.rssMiB, 1), reference: null, referenceLabel: null, unit: 'MiB', compared: round(afterCreateStart.rssMiB, 1), target: '—', verdict: 'info' });
+    out.push({ key: 'rss.afterCreateStart', label: 'RSS after create+start (MiB)', kai: round(afterCreateStart.rssMiB, 1), reference: null, referenceLabel: null, unit: 'MiB', comparison: 'none', compared: round(afterCreateStart.rssMiB, 1), target: '—', verdict: 'info' });
+  }
+  if (afterShell) {
+    out.push({ key: 'rss.afterShell', label: 'RSS at the end, after the shell figures (MiB)', kai: round(afterShell.rssMiB, 1), reference: null, referenceLabel: null, unit: 'MiB', comparison: 'none', compared: round(afterShell.rssMiB, 1), target: '—', verdict: 'info' });
   }
   return out;
+}
+
+/** Kai's CPU time per MiB it carried, over all rounds. */
+function cpuPerMiB(rounds: { bytes: number; kaiCpuMs?: number }[]): string {
+  const bytes = rounds.reduce((sum, r) => sum + r.bytes, 0);
+  const cpu = rounds.reduce((sum, r) => sum + (r.kaiCpuMs ?? 0), 0);
+  return bytes > 0 ? (cpu / (bytes / 2 ** 20)).toFixed(1) : '-';
 }
 
 function table(rows: string[][]): string {
@@ -388,18 +473,27 @@ function report(results: Results): string {
   const m = results.machine;
   lines.push('');
   lines.push(`Kai bench ${results.startedAt}  (${results.kai.mode ?? '?'}; node ${m.node}; docker ${m.dockerServer}; ${m.cpus} CPUs; ${m.os})`);
-  lines.push(`load average before ${results.load.before.join(' ')}, after ${(results.load.after ?? []).join(' ')}`);
+  const sections = Object.entries(results.load.sections).map(([name, value]) => `${name} ${value[0]}`).join(', ');
+  lines.push(`load average (1/5/15 min) before ${results.load.before.join(' ')}, after ${(results.load.after ?? []).join(' ')}; 1-min at each section: ${sections}`);
   if (results.kai.healthyAfterMs !== undefined) {
     const build = results.kai.buildMs ? `, build ${(results.kai.buildMs / 1000).toFixed(1)} s` : '';
-    const flags = PARAMS.kaiNodeFlags.length > 0 ? `${PARAMS.kaiNodeFlags.join(' ')} ` : '';
-    lines.push(`Kai node ${flags}${results.kai.mode === 'dist' ? 'dist/main.js' : '--import tsx src/main.ts'} (pid ${results.kai.pid}) healthy ${results.kai.healthyAfterMs} ms after spawn${build}; requests ${results.kai.auth === 'bearer' ? 'with a session bearer token' : 'without credentials'}`);
+    lines.push(`Kai: ${results.kai.command} (npm start: "${results.kai.npmStart}"; pid ${results.kai.pid}) healthy ${results.kai.healthyAfterMs} ms after spawn${build}; requests ${results.kai.auth === 'bearer' ? 'with a session bearer token' : 'without credentials'}`);
   }
   lines.push('');
-  const rows: string[][] = [['Figure', 'Kai', 'Reference', 'Kai/ref', 'Target', 'Result']];
+  const rows: string[][] = [['Figure', 'Kai', 'Reference', 'Kai vs ref', 'Target', 'Result']];
+  const digits = (figure: Figure, value: number) => (figure.unit === 'ms' ? (Math.abs(value) < 10 ? 3 : 2) : 1);
   for (const figure of results.figures) {
-    const ratio = figure.reference === null ? '' : `${figure.compared.toFixed(2)}×`;
-    const reference = figure.reference === null ? '' : `${figure.reference.toFixed(figure.unit === 'ms' ? 2 : 1)} (${figure.referenceLabel})`;
-    rows.push([figure.label, figure.kai.toFixed(figure.unit === 'ms' ? 2 : 1), reference, ratio, figure.target, figure.verdict]);
+    let versus = '';
+    if (figure.reference !== null) {
+      if (figure.comparison === 'difference') {
+        const delta = figure.kai - figure.reference;
+        versus = `${delta >= 0 ? '+' : ''}${delta.toFixed(digits(figure, delta))} ${figure.unit}`;
+      } else {
+        versus = `${(figure.kai / figure.reference).toFixed(2)}×`;
+      }
+    }
+    const reference = figure.reference === null ? '' : `${figure.reference.toFixed(digits(figure, figure.reference))} (${figure.referenceLabel})`;
+    rows.push([figure.label, figure.kai.toFixed(digits(figure, figure.kai)), reference, versus, figure.target, figure.verdict]);
   }
   lines.push(table(rows));
   lines.push('');
@@ -419,9 +513,29 @@ function report(results: Results): string {
       lines.push(`  CLI: docker create p50 ${cli.phases.create.p50} ms + docker start p50 ${cli.phases.start.p50} ms; raw API: create p50 ${api.phases.create.p50} ms + start p50 ${api.phases.start.p50} ms`);
     }
   }
+  const shell = results.shell;
+  if (shell?.terminals) {
+    const t = shell.terminals;
+    lines.push(`terminals: ${t.count} over ${t.sandboxes} ${t.image} sandboxes, opened right after the idle reading; RSS ${t.before.rssMiB} → ${t.open.rssMiB} MiB (${t.perTerminalKiB} KiB each), VmHWM ${t.open.hwmMiB}; open p50 ${t.openMs.p50} ms / max ${t.openMs.max} ms; prompts seen ${t.promptsSeen}/${t.count}`);
+  }
+  if (shell?.echo) {
+    const { kai, direct } = shell.echo;
+    lines.push(`shell echo (${kai.count} each): Kai min/p50/p90/p99/max ${kai.min}/${kai.p50}/${kai.p90}/${kai.p99}/${kai.max} ms; direct ${direct.min}/${direct.p50}/${direct.p90}/${direct.p99}/${direct.max} ms`);
+  }
+  if (shell?.bulk) {
+    const { kai, direct, bytesPerRound } = shell.bulk;
+    const list = (side: { rounds: { mibPerSecond: number }[] }) => side.rounds.map((r) => r.mibPerSecond.toFixed(1)).join(', ');
+    lines.push(`shell bulk (${kai.rounds.length} × ${bytesPerRound} B each): Kai ${list(kai)} MiB/s (overall ${kai.overallMiBps}); direct ${list(direct)} MiB/s (overall ${direct.overallMiBps}); Kai CPU ${cpuPerMiB(kai.rounds)} ms per MiB relayed`);
+  }
+  if (shell?.terminalBulk) {
+    const { kai, engineTtyExec, bytesPerRound, image } = shell.terminalBulk;
+    const list = (side: { rounds: { mibPerSecond: number }[] }) => side.rounds.map((r) => r.mibPerSecond.toFixed(1)).join(', ');
+    lines.push(`terminal bulk (${image}, ${kai.rounds.length} × ${bytesPerRound} B): Kai's terminal ${list(kai)} MiB/s (Kai CPU ${cpuPerMiB(kai.rounds)} ms per MiB); engine TTY exec (info, timed from its first byte) ${list(engineTtyExec)} MiB/s`);
+  }
   if (results.memory.idle) {
-    const { idle, afterList, afterCreateStart } = results.memory;
-    lines.push(`memory (MiB): idle RSS ${idle.rssMiB.toFixed(1)}, after list ${afterList?.rssMiB.toFixed(1) ?? '-'}, end ${afterCreateStart?.rssMiB.toFixed(1) ?? '-'}; peak (VmHWM) ${(afterCreateStart ?? afterList ?? idle).hwmMiB.toFixed(1)}`);
+    const { idle, afterList, afterCreateStart, afterShell } = results.memory;
+    const last = afterShell ?? afterCreateStart ?? afterList ?? idle;
+    lines.push(`memory (MiB): idle RSS ${idle.rssMiB.toFixed(1)}, with terminals ${shell?.terminals?.open.rssMiB.toFixed(1) ?? '-'}, after list ${afterList?.rssMiB.toFixed(1) ?? '-'}, after create+start ${afterCreateStart?.rssMiB.toFixed(1) ?? '-'}, end ${afterShell?.rssMiB.toFixed(1) ?? '-'}; peak (VmHWM) ${last.hwmMiB.toFixed(1)}`);
   }
   if (results.cleanup) {
     const c = results.cleanup;
@@ -459,7 +573,7 @@ async function main(): Promise<number> {
     kai: { instance: state.instance, network: state.network },
     memory: {},
     figures: [],
-    load: { before: loadavg() },
+    load: { before: loadavg(), sections: {} },
   };
 
   let cleaning: Promise<NonNullable<Results['cleanup']>> | undefined;
@@ -501,17 +615,27 @@ async function main(): Promise<number> {
       if (!(await state.engine.hasImage(image))) throw new Error(`image ${image} is not on the engine; the bench never pulls (build it: bash scripts/setup.sh)`);
     }
 
-    const prepared = await prepareKai(REPO, log);
-    Object.assign(results.kai, { mode: prepared.mode, modeNote: prepared.note, buildMs: prepared.buildMs === null ? null : round(prepared.buildMs, 0) });
+    const start: StartCommand = readStartCommand(REPO);
+    const prepared = await prepareKai(REPO, start, log);
+    const args = kaiArgs(start, prepared.mode, PARAMS.kaiNodeFlags);
+    const envWords = Object.entries(start.env).map(([key, value]) => `${key}=${value} `).join('');
+    Object.assign(results.kai, {
+      mode: prepared.mode,
+      modeNote: prepared.note,
+      npmStart: start.text,
+      command: `${envWords}node ${args.join(' ')}`,
+      buildMs: prepared.buildMs === null ? null : round(prepared.buildMs, 0),
+    });
 
     const port = await freePort();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kai-bench-data-'));
     state.dirs.push(dataDir);
     const hostRoot = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'kai-bench-root-')));
     state.dirs.push(hostRoot);
-    log(`starting Kai (${prepared.mode}) on 127.0.0.1:${port}, instance ${state.instance}, network ${state.network}`);
+    log(`starting Kai (${results.kai.command}) on 127.0.0.1:${port}, instance ${state.instance}, network ${state.network}`);
     const admin = { username: 'bench-admin', password: randomBytes(18).toString('base64url') };
-    const kai = new KaiProcess(REPO, prepared.mode, port, {
+    const kai = new KaiProcess(REPO, args, port, {
+      ...start.env,
       KAI_ADMIN_USERNAME: admin.username,
       KAI_ADMIN_PASSWORD: admin.password,
       HOST: '127.0.0.1',
@@ -523,7 +647,7 @@ async function main(): Promise<number> {
       IMAGE_NAME: PARAMS.listImage,
       KAI_PULL_POLICY: 'never',
       KAI_LOG_LEVEL: 'warn',
-    }, PARAMS.kaiNodeFlags);
+    });
     state.kai = kai;
     results.kai.port = port;
     results.kai.pid = kai.pid;
@@ -539,12 +663,37 @@ async function main(): Promise<number> {
     results.memory.idle = kai.memory();
     log(`idle RSS ${results.memory.idle.rssMiB.toFixed(1)} MiB`);
 
+    const shell: ShellContext = { kai, engine: state.engine, prefix: state.prefix, params: PARAMS.shell, log };
+    results.shell = {};
+    // Right after the idle reading, so the figure is idle + terminals, not the list load's heap; the sandboxes go before the list bench.
+    results.load.sections.terminals = loadavg();
+    results.shell.terminals = await measureTerminalsRss(shell, PARAMS.listImage);
+    log(`RSS with ${results.shell.terminals.count} terminals ${results.shell.terminals.open.rssMiB.toFixed(1)} MiB (before ${results.shell.terminals.before.rssMiB.toFixed(1)})`);
+
+    results.load.sections.create = loadavg();
     await measureCreate(state, kai, results);
+    results.load.sections.list = loadavg();
     await measureList(state, kai, results);
     results.memory.afterList = kai.memory();
     log(`RSS after list load ${results.memory.afterList.rssMiB.toFixed(1)} MiB`);
+    results.load.sections.createStart = loadavg();
     await measureCreateStart(state, kai, results);
     results.memory.afterCreateStart = kai.memory();
+
+    const sandbox = `${state.prefix}-shell`;
+    log(`shell: creating and starting ${sandbox} (${PARAMS.sandboxImage}) through Kai`);
+    await createSandbox(shell, sandbox, PARAMS.sandboxImage);
+    const ttydPort = await publishedPort(shell, sandbox, 9681);
+    results.shell.sandbox = { name: sandbox, image: PARAMS.sandboxImage, publishedShellPort: ttydPort };
+    await waitForTtyd(shell, sandbox, ttydPort);
+    results.load.sections.shellEcho = loadavg();
+    results.shell.echo = await measureEcho(shell, sandbox, ttydPort);
+    log(`shell echo p50 Kai ${results.shell.echo.kai.p50} ms, direct ${results.shell.echo.direct.p50} ms`);
+    results.load.sections.shellBulk = loadavg();
+    results.shell.bulk = await measureProxyBulk(shell, sandbox, ttydPort);
+    results.load.sections.terminalBulk = loadavg();
+    results.shell.terminalBulk = await measureTerminalBulk(shell, sandbox, PARAMS.sandboxImage);
+    results.memory.afterShell = kai.memory();
     if (!kai.running) throw new Error(`Kai exited (code ${kai.exitCode}) during the bench:\n${kai.logTail}`);
   } catch (error) {
     failure = error ?? new Error('unknown failure');
