@@ -33,6 +33,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { DOCKER_SOCKET, Engine, dockerRmForce } from './lib/engine.js';
 import { expectStatus, json, type TimedResponse } from './lib/http.js';
+import { printEvents } from './events.js';
+import { measureEvents, type EventsResult } from './lib/events-bench.js';
 import { KaiProcess, freePort, kaiArgs, prepareKai, readStartCommand, run, type KaiMode, type StartCommand } from './lib/kai-process.js';
 import {
   createSandbox,
@@ -97,6 +99,10 @@ const TARGETS = {
   shellBulkRatio: 0.9,
   terminalMiBps: 50,
   terminalsRssMiB: 150,
+  /** Docker state change (start of the engine call) to an SSE client, p50. */
+  eventSseMs: 50,
+  /** Docker state change (the engine's own event) to a webhook's first attempt, p50. */
+  eventWebhookMs: 250,
 };
 
 type Verdict = 'PASS' | 'MISS' | 'info';
@@ -145,6 +151,7 @@ interface Results {
     bulk?: ProxyBulkResult;
     terminalBulk?: TerminalBulkResult;
   };
+  events?: EventsResult;
   figures: Figure[];
   /** 1/5/15-minute load averages: at the start, at the start of each section, at the end. */
   load: { before: number[]; sections: Record<string, number[]>; after?: number[] };
@@ -445,6 +452,12 @@ function figures(results: Results): Figure[] {
     const kai = terminalBulk.kai.medianMiBps;
     out.push({ key: 'terminal.bulk', label: `Terminal ${round(terminalBulk.bytesPerRound / 2 ** 20, 0)} MiB output (MiB/s)`, kai, reference: terminalBulk.engineTtyExec.medianMiBps, referenceLabel: 'engine TTY exec, info', unit: 'MiB/s', comparison: 'ratio', compared: kai, target: `≥ ${TARGETS.terminalMiBps} MiB/s`, verdict: verdict(kai >= TARGETS.terminalMiBps) });
   }
+  const events = results.events;
+  if (events) {
+    out.push({ key: 'events.sse.p50', label: 'State change → SSE p50 (ms)', kai: events.sseAfterAction.p50, reference: events.sseAfterEngine.p50, referenceLabel: "after the engine's own event", unit: 'ms', comparison: 'none', compared: events.sseAfterAction.p50, target: `≤ ${TARGETS.eventSseMs} ms`, verdict: verdict(events.sseAfterAction.p50 <= TARGETS.eventSseMs) });
+    out.push({ key: 'events.webhook.p50', label: 'State change → webhook p50 (ms)', kai: events.webhookAfterEngine.p50, reference: null, referenceLabel: null, unit: 'ms', comparison: 'none', compared: events.webhookAfterEngine.p50, target: `≤ ${TARGETS.eventWebhookMs} ms`, verdict: verdict(events.webhookAfterEngine.p50 <= TARGETS.eventWebhookMs) });
+    out.push({ key: 'events.clients', label: `${events.clients} SSE clients: clients missing events`, kai: events.clientsMissingEvents, reference: round(events.kaiCpuPercent, 1), referenceLabel: 'Kai CPU %', unit: 'clients', comparison: 'none', compared: events.clientsMissingEvents, target: '0', verdict: verdict(events.clientsMissingEvents === 0) });
+  }
   if (afterCreateStart) {
     out.push({ key: 'rss.afterCreateStart', label: 'RSS after create+start (MiB)', kai: round(afterCreateStart.rssMiB, 1), reference: null, referenceLabel: null, unit: 'MiB', comparison: 'none', compared: round(afterCreateStart.rssMiB, 1), target: '—', verdict: 'info' });
   }
@@ -694,6 +707,17 @@ async function main(): Promise<number> {
     results.load.sections.terminalBulk = loadavg();
     results.shell.terminalBulk = await measureTerminalBulk(shell, sandbox, PARAMS.sandboxImage);
     results.memory.afterShell = kai.memory();
+
+    // Live state: pause/unpause four running sandboxes with the engine API, 100 SSE clients and a webhook listening.
+    const eventBoxes: string[] = [];
+    for (let index = 0; index < 4; index++) {
+      const created = await kaiCall(kai, 'POST', '/api/flexy', { name: `${state.prefix}-ev${index}`, image: PARAMS.listImage, start: true }, 201, 'create event sandbox');
+      eventBoxes.push((JSON.parse(created.body) as { data: { id: string } }).data.id);
+    }
+    results.load.sections.events = loadavg();
+    const token = (kai.client.defaultHeaders.authorization ?? '').replace('Bearer ', '');
+    results.events = await measureEvents({ kaiPort: port, kaiPid: kai.pid, token, instance: state.instance, containerIds: eventBoxes }, 40, 99);
+    printEvents(results.events, log);
     if (!kai.running) throw new Error(`Kai exited (code ${kai.exitCode}) during the bench:\n${kai.logTail}`);
   } catch (error) {
     failure = error ?? new Error('unknown failure');
