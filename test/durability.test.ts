@@ -1,51 +1,29 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { DATABASE_FILE } from '../src/db/open.js';
 import { removeInstance } from './support/docker.js';
-import { TEST_IMAGE, uniqueId } from './support/kai.js';
+import { uniqueId } from './support/kai.js';
+import { spawnKai, type RunningKai } from './support/kai-process.js';
 
 /**
  * Acknowledged writes survive kill -9 of Kai: a real Kai process takes
  * concurrent catalog writes, is SIGKILLed while some are in flight, and after
  * a restart on the same data dir every write it answered 201 is still there.
  */
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 const WORKERS = 8;
 const KILL_AFTER_ACKS = 100;
 /** Upper bound for the write phase, so a stuck Kai cannot hang the run. */
 const WRITE_PHASE_MS = 30_000;
-const START_TIMEOUT_MS = 60_000;
 
 interface Written {
   id: string;
   name: string;
   hostPath: string;
-}
-
-interface RunningKai {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  output: () => string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,62 +47,11 @@ describe('durability: acknowledged writes survive kill -9 of Kai', () => {
     });
   });
 
-  /** Starts `node --import tsx src/main.ts` on a free port and waits until /api/health answers. */
+  /** Kai as a child process on this test's data dir, tracked so after() can kill it. */
   async function startKai(): Promise<RunningKai> {
-    let lastOutput = '';
-    // The free port can be taken between probing and binding; try again on a new one then.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const port = await freePort();
-      const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        KAI_DATA_DIR: dataDir,
-        KAI_HOST_ROOT: hostRoot,
-        KAI_INSTANCE: instance,
-        DOCKER_NETWORK: network,
-        IMAGE_NAME: TEST_IMAGE,
-        KAI_PULL_POLICY: 'never',
-        KAI_LOG_LEVEL: 'warn',
-        // A known first-admin password, so the test can log in (Kai requires credentials).
-        KAI_ADMIN_USERNAME: 'admin',
-        KAI_ADMIN_PASSWORD: adminPassword,
-      };
-      delete env.NODE_TEST_CONTEXT; // the child is a server, not a test file
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      let output = '';
-      const collect = (chunk: Buffer) => {
-        output = (output + chunk.toString('utf8')).slice(-16_384);
-      };
-      child.stdout?.on('data', collect);
-      child.stderr?.on('data', collect);
-      let gone = false;
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.once('exit', (code, signal) => {
-          gone = true;
-          resolve({ code, signal });
-        }),
-      );
-      const url = `http://127.0.0.1:${port}`;
-      const deadline = Date.now() + START_TIMEOUT_MS;
-      while (!gone && Date.now() < deadline) {
-        try {
-          await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2_000) });
-          return { child, url, exited, output: () => output };
-        } catch {
-          await sleep(100);
-        }
-      }
-      lastOutput = output;
-      if (!gone) {
-        child.kill('SIGKILL');
-        await exited;
-        throw new Error(`Kai did not answer /api/health within ${START_TIMEOUT_MS} ms:\n${output}`);
-      }
-      if (!/EADDRINUSE/.test(output)) break;
-    }
-    throw new Error(`Kai exited at start:\n${lastOutput}`);
+    const kai = await spawnKai({ dataDir, hostRoot, instance, network, adminPassword });
+    children.push(kai.child);
+    return kai;
   }
 
   async function login(kai: RunningKai): Promise<Record<string, string>> {

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { dockerCli, removeInstance } from './support/docker.js';
 import { TEST_IMAGE, apiRequest, startKai, uniqueId, type TestKai } from './support/kai.js';
+import { spawnKai } from './support/kai-process.js';
 import { eventually } from './support/sse.js';
 import { WebhookReceiver } from './support/webhook-receiver.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 
 async function addWebhook(kai: TestKai, receiver: WebhookReceiver, extra: Record<string, unknown> = {}) {
   const created = await kai.request('POST', '/api/settings/webhooks', { url: receiver.url, ...extra });
@@ -263,40 +261,9 @@ describe('a delivery pending when Kai is killed with SIGKILL', () => {
     rmSync(hostRoot, { recursive: true, force: true });
   });
 
-  async function freePort(): Promise<number> {
-    return new Promise((resolve) => {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1', () => {
-        const port = (server.address() as net.AddressInfo).port;
-        server.close(() => resolve(port));
-      });
-    });
-  }
-
-  async function spawnKai(): Promise<{ child: ChildProcess; url: string; headers: Record<string, string> }> {
-    const port = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      KAI_DATA_DIR: dataDir,
-      KAI_HOST_ROOT: hostRoot,
-      KAI_INSTANCE: instance,
-      DOCKER_NETWORK: network,
-      IMAGE_NAME: TEST_IMAGE,
-      KAI_PULL_POLICY: 'never',
-      KAI_LOG_LEVEL: 'warn',
-      KAI_ADMIN_USERNAME: 'admin',
-      KAI_ADMIN_PASSWORD: password,
-      KAI_WEBHOOK_RETRY_SCHEDULE: '2,2,2,2,2',
-    };
-    delete env.NODE_TEST_CONTEXT;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  async function startChild(): Promise<{ child: ChildProcess; url: string; headers: Record<string, string> }> {
+    const { child, url } = await spawnKai({ dataDir, hostRoot, instance, network, adminPassword: password, env: { KAI_WEBHOOK_RETRY_SCHEDULE: '2,2,2,2,2' } });
     children.push(child);
-    let output = '';
-    child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000)));
-    const url = `http://127.0.0.1:${port}`;
-    await eventually(async () => child.exitCode === null && (await fetch(`${url}/api/health`)).status > 0, `Kai to answer:\n${output}`, 60_000);
     const login = await apiRequest(url, 'POST', '/api/auth/login', { username: 'admin', password });
     assert.equal(login.status, 200, JSON.stringify(login.body));
     return { child, url, headers: { authorization: `Bearer ${login.body.data.token}` } };
@@ -308,7 +275,7 @@ describe('a delivery pending when Kai is killed with SIGKILL', () => {
     const port = receiver.port;
     await receiver.stop();
 
-    const first = await spawnKai();
+    const first = await startChild();
     const hook = await apiRequest(first.url, 'POST', '/api/settings/webhooks', { url: `http://127.0.0.1:${port}/hook`, events: ['container.created'] }, first.headers);
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
     receiver.secret = hook.body.data.secret;
@@ -324,7 +291,7 @@ describe('a delivery pending when Kai is killed with SIGKILL', () => {
     await new Promise((resolve) => first.child.once('exit', resolve));
     await receiver.start();
     try {
-      const second = await spawnKai();
+      const second = await startChild();
       await eventually(() => receiver.received.length > 0, 'the delivery after the restart', 30_000);
       const got = receiver.received[0]!;
       assert.equal(got.verified, true);
