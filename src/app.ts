@@ -88,7 +88,7 @@ export async function buildApp({ config, runtime, db, logger, announce = (text) 
   const store = new SqliteCatalogStore(db);
   const launcher = new CatalogLauncher(store, flexy);
 
-  const live = await registerLiveState(app, { config, runtime, logger });
+  const live = await registerLiveState(app, { config, runtime, logger, db });
   await registerWebhooks(app, { db, hub: live.hub, config, logger });
   await app.register(systemRoutes, { runtime, db, events: () => live.watcher.status() });
   await app.register(flexyRoutes, { flexy });

@@ -239,3 +239,55 @@ describe('when the engine goes away and comes back', () => {
     await stream.waitFor(hasTypes(stays, 'container.stopped'), 'a live event after the reconnect');
   });
 });
+
+describe('Changes made while Kai was not running', () => {
+  it('are reported as reconciled events when Kai starts again, to webhooks too', { timeout: 90_000 }, async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { WebhookReceiver } = await import('./support/webhook-receiver.js');
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'kai-restart-'));
+    const receiver = new WebhookReceiver();
+    await receiver.start();
+    const first = await startKai({}, { dataDir });
+    const env = { KAI_INSTANCE: first.instance, DOCKER_NETWORK: first.config.dockerNetwork, KAI_ADMIN_PASSWORD: '' };
+    let second: TestKai | undefined;
+    try {
+      const hook = await first.request('POST', '/api/settings/webhooks', { url: receiver.url, events: ['container.stopped', 'container.deleted', 'container.created'] });
+      assert.equal(hook.status, 201, JSON.stringify(hook.body));
+      receiver.secret = hook.body.data.secret;
+      const keep = `${first.prefix}-keep`;
+      const gone = `${first.prefix}-gone`;
+      for (const name of [keep, gone]) assert.equal((await first.request('POST', '/api/flexy', { name, start: true })).status, 201);
+      // Let the watcher record what it knows, then stop Kai (not its containers).
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      await first.app.close();
+      first.db.close();
+
+      await dockerCli('stop', '-t', '1', keep);
+      await dockerCli('rm', '-f', gone);
+      const added = `${first.prefix}-added`;
+      await runLabelled(first, added, TEST_IMAGE);
+
+      second = await startKai(env, { dataDir });
+      const byType = (type: string, name: string) => receiver.ofType(type).some((r) => r.body?.data?.container?.name === name);
+      await eventually(
+        () => byType('container.stopped', keep) && byType('container.deleted', gone) && byType('container.created', added),
+        'the changes made while Kai was down, delivered after it started',
+        30_000,
+      );
+      const whileDown = [
+        ...receiver.ofType('container.stopped').filter((r) => r.body?.data?.container?.name === keep),
+        ...receiver.ofType('container.deleted').filter((r) => r.body?.data?.container?.name === gone),
+        ...receiver.ofType('container.created').filter((r) => r.body?.data?.container?.name === added),
+      ];
+      assert.equal(whileDown.length, 3, 'each change once');
+      for (const received of whileDown) assert.equal(received.body.data.reconciled, true, received.body.type);
+    } finally {
+      await receiver.stop();
+      if (second) await second.close();
+      else await first.close().catch(() => undefined);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

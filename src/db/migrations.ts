@@ -88,6 +88,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: str
       CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'watcher state',
+    sql: `
+      CREATE TABLE watcher_state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { EngineEvent, EngineEventStream, FlexyStatus, FlexySummary, Runtime } from '../runtime/types.js';
 import type { EventHub } from './hub.js';
+import type { SnapshotStore } from './snapshot-store.js';
 import type { KaiEventType } from './types.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
@@ -21,7 +22,12 @@ export interface WatcherOptions {
   maxBackoffMs?: number;
   /** How long a requested `die` waits for its `stop` before it is reported as container.died. */
   stopWaitMs?: number;
+  /** Where the known states survive a restart of Kai. */
+  snapshots?: SnapshotStore;
 }
+
+/** Writes of the known states are gathered for this long; a crash inside it may repeat a few events. */
+const SNAPSHOT_DELAY_MS = 250;
 
 const STOPPED: ReadonlySet<FlexyStatus> = new Set(['stopped', 'error']);
 
@@ -57,6 +63,33 @@ export class ContainerWatcher {
     this.baseBackoffMs = options.baseBackoffMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
     this.stopWaitMs = options.stopWaitMs ?? 1_000;
+    this.snapshots = options.snapshots;
+    const saved = this.snapshots?.load();
+    if (saved) {
+      // What Kai knew when it last ran: the first list after start reports what changed since.
+      for (const item of saved) this.known.set(item.id, item);
+      this.primed = true;
+    }
+  }
+
+  private readonly snapshots: SnapshotStore | undefined;
+  private snapshotTimer: NodeJS.Timeout | undefined;
+
+  /** Saves the known states soon, once for a burst of changes. */
+  private scheduleSnapshot(): void {
+    if (!this.snapshots || this.snapshotTimer) return;
+    this.snapshotTimer = setTimeout(() => this.saveSnapshot(), SNAPSHOT_DELAY_MS);
+    this.snapshotTimer.unref();
+  }
+
+  private saveSnapshot(): void {
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    this.snapshotTimer = undefined;
+    try {
+      this.snapshots?.save([...this.known.values()]);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not save the watcher snapshot');
+    }
   }
 
   status(): WatcherStatus {
@@ -73,6 +106,7 @@ export class ContainerWatcher {
     this.wake?.();
     await this.running;
     for (const id of [...this.pendingDie.keys()]) this.flushDie(id);
+    if (this.primed) this.saveSnapshot();
     this.setState('stopped', null);
   }
 
@@ -141,6 +175,7 @@ export class ContainerWatcher {
     if (!this.primed) {
       this.primed = true;
       for (const [id, item] of fresh) this.known.set(id, item);
+      this.scheduleSnapshot();
       return;
     }
     const at = new Date(listedAt).toISOString();
@@ -258,6 +293,7 @@ export class ContainerWatcher {
   }
 
   private emit(type: KaiEventType, container: FlexySummary, exitCode: number | null, timestamp: string, reconciled: boolean): void {
+    this.scheduleSnapshot();
     this.hub.publish({ type, timestamp, container: { ...container }, exitCode, reconciled });
   }
 }
