@@ -286,7 +286,8 @@ describe('Changes made while Kai was not running', () => {
     } finally {
       await receiver.stop();
       if (second) await second.close();
-      else await first.close().catch(() => undefined);
+      // Already closed above on the normal path; this removes its folders (and anything left on a failure).
+      await first.close().catch(() => undefined);
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -127,7 +127,7 @@ export async function startKai(env: Record<string, string> = {}, options: StartO
     app,
     db,
     hostRoot,
-    instance,
+    instance: config.instance,
     prefix: `kt-${id}`,
     admin: { username: config.auth.adminUsername, password: adminLogin, token },
     request: (method, route, body, headers) => apiRequest(url, method, route, body, { authorization: `Bearer ${token}`, ...headers }),
@@ -136,7 +136,8 @@ export async function startKai(env: Record<string, string> = {}, options: StartO
     async close() {
       await app.close();
       db.close();
-      await removeInstance(instance, config.dockerNetwork);
+      // The instance and network from the configuration: a test may reuse another run's (a restart).
+      await removeInstance(config.instance, config.dockerNetwork);
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
       rmSync(hostRoot, { recursive: true, force: true });
     },
