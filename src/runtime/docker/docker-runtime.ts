@@ -23,7 +23,7 @@ import { dockerClient } from './client.js';
 import { engineMessage, isConnectionFailure, statusOf, toKaiError, unreachable } from './engine-errors.js';
 import { ImagePuller } from './image-puller.js';
 import { LABEL_CONTAINER_PATH, LABEL_ENV_KEYS, LABEL_HOST_PATH, LABEL_INSTANCE, LABEL_MANAGED, isOwned, ownershipFilters } from './labels.js';
-import { detailsFromInspect, summaryFromListItem, toDockerStateFilter, toFlexyStatus } from './mapping.js';
+import { detailsFromInspect, plainName, summaryFromListItem, toDockerStateFilter, toFlexyStatus } from './mapping.js';
 import { watchEngineEvents } from './events.js';
 import { openLogs } from './logs.js';
 import { readStats, streamStats } from './stats.js';
@@ -124,7 +124,7 @@ export class DockerRuntime implements Runtime {
   async endpoint(ref: string, containerPort: number): Promise<FlexyEndpoint> {
     const info = await this.resolve(ref);
     const status = toFlexyStatus(info.State.Status);
-    const name = info.Name.replace(/^\//, '');
+    const name = nameOf(info);
     let address: FlexyEndpoint['address'] = null;
     if (status === 'running') {
       if (this.options.portTarget === 'network') {
@@ -138,15 +138,8 @@ export class DockerRuntime implements Runtime {
   }
 
   async openTerminal(ref: string, options: TerminalOptions): Promise<TerminalProcess> {
-    const info = await this.resolve(ref);
-    if (info.State.Status !== 'running') {
-      throw new KaiError('CONFLICT', `Container "${info.Name.replace(/^\//, '')}" is not running; start it first`, { id: info.Id });
-    }
-    try {
-      return await openTerminal(this.docker, info, options);
-    } catch (error) {
-      throw this.translate(error, 'open a terminal');
-    }
+    const info = await this.running(ref, 'open a terminal');
+    return this.onContainer(ref, 'open a terminal', () => openTerminal(this.docker, info, options));
   }
 
   async status(id: string): Promise<FlexyStatus | null> {
@@ -164,32 +157,17 @@ export class DockerRuntime implements Runtime {
 
   async logs(ref: string, options: LogOptions): Promise<LogStream> {
     const info = await this.resolve(ref);
-    try {
-      return await openLogs(this.docker, info, options);
-    } catch (error) {
-      if (statusOf(error) === 404) throw notFound(ref);
-      throw this.translate(error, 'read the logs');
-    }
+    return this.onContainer(ref, 'read the logs', () => openLogs(this.docker, info, options));
   }
 
   async stats(ref: string): Promise<FlexyStats> {
     const info = await this.running(ref, 'read its resource use');
-    try {
-      return await readStats(this.docker, info.Id);
-    } catch (error) {
-      if (statusOf(error) === 404) throw notFound(ref);
-      throw this.translate(error, 'read resource use');
-    }
+    return this.onContainer(ref, 'read resource use', () => readStats(this.docker, info.Id));
   }
 
   async statsStream(ref: string): Promise<StatsStream> {
     const info = await this.running(ref, 'read its resource use');
-    try {
-      return await streamStats(this.docker, info.Id);
-    } catch (error) {
-      if (statusOf(error) === 404) throw notFound(ref);
-      throw this.translate(error, 'read resource use');
-    }
+    return this.onContainer(ref, 'read resource use', () => streamStats(this.docker, info.Id));
   }
 
   async close(): Promise<void> {
@@ -220,7 +198,7 @@ export class DockerRuntime implements Runtime {
   private async running(ref: string, purpose: string): Promise<Dockerode.ContainerInspectInfo> {
     const info = await this.resolve(ref);
     if (info.State.Status !== 'running') {
-      throw new KaiError('CONFLICT', `Container "${info.Name.replace(/^\//, '')}" is not running; start it to ${purpose}`, { id: info.Id });
+      throw new KaiError('CONFLICT', `Container "${nameOf(info)}" is not running; start it to ${purpose}`, { id: info.Id });
     }
     return info;
   }
@@ -242,16 +220,25 @@ export class DockerRuntime implements Runtime {
   ): Promise<FlexyAction> {
     const info = await this.resolve(ref);
     const container = this.docker.getContainer(info.Id);
-    try {
-      await operation(container, AbortSignal.timeout(SLOW_MS));
-    } catch (error) {
-      // 304: already in the wanted state, which is what the caller asked for.
-      if (statusOf(error) !== 304) {
-        if (statusOf(error) === 404) throw notFound(ref);
-        throw this.translate(error, action);
+    await this.onContainer(ref, action, async () => {
+      try {
+        await operation(container, AbortSignal.timeout(SLOW_MS));
+      } catch (error) {
+        // 304: already in the wanted state, which is what the caller asked for.
+        if (statusOf(error) !== 304) throw error;
       }
+    });
+    return { id: info.Id, name: nameOf(info) };
+  }
+
+  /** Engine work on a container already resolved: it vanishing meanwhile is a 404 naming what the client asked for. */
+  private async onContainer<T>(ref: string, action: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (statusOf(error) === 404) throw notFound(ref);
+      throw this.translate(error, action);
     }
-    return { id: info.Id, name: info.Name.replace(/^\//, '') };
   }
 
   private async createContainer(spec: FlexyCreateSpec, mayRecover: boolean): Promise<string> {
@@ -359,6 +346,10 @@ export class DockerRuntime implements Runtime {
     }
     return kaiError;
   }
+}
+
+function nameOf(info: Dockerode.ContainerInspectInfo): string {
+  return plainName(info.Name);
 }
 
 function notFound(ref: string): KaiError {

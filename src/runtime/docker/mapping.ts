@@ -29,7 +29,7 @@ export function toDockerStateFilter(status: ListableStatus): string {
 }
 
 /** Docker reports names with a leading slash. */
-function plainName(name: string | undefined): string {
+export function plainName(name: string | undefined): string {
   return (name ?? '').replace(/^\//, '');
 }
 
