@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { docker, dockerCli, removeByName } from './support/docker.js';
@@ -282,9 +282,10 @@ describe('Flexy containers', () => {
     assert.equal(leftovers.length, 0, 'no invalid create may leave a container');
   });
 
-  it('confines hostPath to KAI_HOST_ROOT: traversal, symlinks out and prefix collisions are 403', async () => {
+  it('confines hostPath to KAI_HOST_ROOT: traversal, symlinks out and prefix collisions are 403', async (t) => {
     const sibling = `${kai.hostRoot}-sibling`; // /tmp/kai-root-X-sibling shares the root's prefix
     mkdirSync(sibling, { recursive: true });
+    t.after(() => rmSync(sibling, { recursive: true, force: true })); // kai.close() removes only the root
     symlinkSync('/etc', path.join(kai.hostRoot, 'link-out'));
     symlinkSync(project, path.join(kai.hostRoot, 'link-in'));
     writeFileSync(path.join(kai.hostRoot, 'a-file'), 'x');
