@@ -15,6 +15,7 @@ import { registerLiveState } from './events/index.js';
 import { flexyRoutes } from './flexy/routes.js';
 import { FlexyService } from './flexy/service.js';
 import { hostRoutes } from './host/routes.js';
+import { nodeRoutes } from './nodes/routes.js';
 import { failure } from './http/envelope.js';
 import { clientErrorHandler } from './http/client-errors.js';
 import { registerErrorHandling } from './http/error-handler.js';
@@ -94,6 +95,7 @@ export async function buildApp({ config, runtime, db, logger, announce = (text) 
   await app.register(flexyRoutes, { flexy });
   await app.register(catalogRoutes, { store, flexy, launcher });
   await app.register(hostRoutes, { hostRoot: config.hostRoot });
+  await app.register(nodeRoutes, { runtime });
 
   const terminals = new TerminalManager(runtime, { graceSeconds: config.shell.terminalGraceSeconds, bufferBytes: config.shell.terminalBufferBytes }, logger);
   app.addHook('onClose', async () => terminals.closeAll());

@@ -21,6 +21,9 @@ const EnvSchema = Type.Object({
   DOCKER_TLS_VERIFY: Type.Optional(Type.String()),
   KAI_DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
   KAI_HOST_ROOT: Type.Optional(Type.String({ minLength: 1 })),
+  KAI_RUNTIME: Type.Union([Type.Literal('docker'), Type.Literal('swarm')], { default: 'docker' }),
+  KAI_SWARM_NODE_ENGINES: Type.Optional(Type.String()),
+  KAI_SWARM_NODE_ADDRESSES: Type.Optional(Type.String()),
   KAI_PULL_POLICY: Type.Union([Type.Literal('missing'), Type.Literal('never')], { default: 'missing' }),
   KAI_INSTANCE: Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$', default: 'default' }),
   KAI_ADMIN_USERNAME: Type.String({ pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.@-]{0,63}$', default: 'admin' }),
@@ -55,6 +58,7 @@ export interface Config {
   imageName: string;
   dockerNetwork: string;
   docker: DockerEndpoint;
+  runtime: RuntimeConfig;
   dataDir: string;
   /** Real path (symlinks resolved) of the only host folder Kai browses or mounts. */
   hostRoot: string;
@@ -68,6 +72,15 @@ export interface Config {
   webhooks: WebhooksConfig;
   /** Fastify's trustProxy: which proxies' X-Forwarded-* headers to believe. */
   trustProxy: boolean | string;
+}
+
+export interface RuntimeConfig {
+  /** `docker`: one engine; `swarm`: DOCKER_HOST is a Swarm manager and sandboxes are services. */
+  kind: 'docker' | 'swarm';
+  /** Swarm: engines of the nodes by hostname or node id, for terminals and resource use. */
+  nodeEngines: Record<string, DockerEndpoint>;
+  /** Swarm: where Kai reaches ports published on a node, by hostname or node id (default: the node's own address). */
+  nodeAddresses: Record<string, string>;
 }
 
 export interface ShellConfig {
@@ -109,9 +122,21 @@ export class ConfigError extends Error {
 function parseDockerHost(env: Env): DockerEndpoint {
   const raw = env.DOCKER_HOST;
   if (!raw) return { kind: 'socket', socketPath: '/var/run/docker.sock', label: 'unix:///var/run/docker.sock' };
-  const url = new URL(raw);
+  return parseEndpoint(raw, env, 'DOCKER_HOST');
+}
+
+function parseEndpoint(raw: string, env: Env, variable: string): DockerEndpoint {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${variable}: "${raw}" is not an engine address such as unix:///var/run/docker.sock or tcp://host:2376`);
+  }
+  if (!['unix:', 'tcp:', 'http:', 'https:'].includes(url.protocol)) {
+    throw new ConfigError(`${variable}: "${raw}" must start with unix://, tcp://, http:// or https://`);
+  }
   if (url.protocol === 'unix:') {
-    if (!url.pathname || url.pathname === '/') throw new ConfigError('DOCKER_HOST: unix:// needs a socket path');
+    if (!url.pathname || url.pathname === '/') throw new ConfigError(`${variable}: unix:// needs a socket path`);
     return { kind: 'socket', socketPath: url.pathname, label: raw };
   }
   const tls = url.protocol === 'https:' || (env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '' && env.DOCKER_TLS_VERIFY !== '0');
@@ -133,6 +158,30 @@ export function parseDuration(value: string): number {
   const match = /^(\d+)([smhd])?$/.exec(value);
   if (!match) throw new ConfigError(`not a duration: ${value}`);
   return Number(match[1]) * (SECONDS_PER_UNIT[match[2] ?? 's'] ?? 1);
+}
+
+/** "name=value,name=value" → a record; names are node hostnames or ids. */
+function parsePairs(raw: string | undefined, variable: string): Record<string, string> {
+  const pairs: Record<string, string> = {};
+  for (const item of (raw ?? '').split(',').map((part) => part.trim()).filter(Boolean)) {
+    const equals = item.indexOf('=');
+    const name = item.slice(0, equals).trim();
+    const value = item.slice(equals + 1).trim();
+    if (equals <= 0 || !value || !/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) {
+      throw new ConfigError(`${variable}: "${item}" must be node=value (node hostname or id), comma-separated`);
+    }
+    pairs[name] = value;
+  }
+  return pairs;
+}
+
+function parseRuntime(env: Env): RuntimeConfig {
+  const engines = parsePairs(env.KAI_SWARM_NODE_ENGINES, 'KAI_SWARM_NODE_ENGINES');
+  return {
+    kind: env.KAI_RUNTIME,
+    nodeEngines: Object.fromEntries(Object.entries(engines).map(([node, raw]) => [node, parseEndpoint(raw, env, 'KAI_SWARM_NODE_ENGINES')])),
+    nodeAddresses: parsePairs(env.KAI_SWARM_NODE_ADDRESSES, 'KAI_SWARM_NODE_ADDRESSES'),
+  };
 }
 
 function parseOrigins(raw: string | undefined): string[] {
@@ -184,6 +233,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     imageName: env.IMAGE_NAME,
     dockerNetwork: env.DOCKER_NETWORK,
     docker: parseDockerHost(env),
+    runtime: parseRuntime(env),
     dataDir: path.resolve(env.KAI_DATA_DIR ?? path.join(homedir(), '.kai')),
     hostRoot: resolveHostRoot(env.KAI_HOST_ROOT),
     pullPolicy: env.KAI_PULL_POLICY,

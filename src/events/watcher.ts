@@ -241,7 +241,8 @@ export class ContainerWatcher {
         return;
       case 'die': {
         if (beforeList && known && STOPPED.has(known.status)) return;
-        update('stopped');
+        // A Swarm task lost with its node is `error`, not a process that ended.
+        update(event.container.status === 'error' ? 'error' : 'stopped');
         if (!this.killed.has(id)) {
           this.emit('container.died', this.known.get(id)!, event.exitCode, at, false);
           return;

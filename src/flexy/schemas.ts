@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable, StringEnum } from '../http/schema-helpers.js';
-import { LISTABLE_STATUSES } from '../runtime/types.js';
+import { FLEXY_STATUSES, LISTABLE_STATUSES } from '../runtime/types.js';
 
-
-export const FLEXY_STATUSES = ['created', 'running', 'paused', 'restarting', 'stopped', 'removing', 'error'] as const;
+export { FLEXY_STATUSES };
 
 export const ContainerName = Type.String({
   minLength: 1,
@@ -52,8 +51,20 @@ export const FlexySummarySchema = Type.Object({
   ),
 });
 
+export const NodeRef = Type.String({
+  minLength: 1,
+  maxLength: 253,
+  pattern: '^[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+  'x-message': 'must be a node id or hostname (see GET /api/nodes)',
+  examples: ['worker-1'],
+});
+
 export const FlexyDetailsSchema = Type.Object({
   ...FlexySummarySchema.properties,
+  statusReason: Nullable(Type.String({ description: 'Why the status is error or starting (for example a node that is down), else null' })),
+  node: Nullable(
+    Type.Object({ id: Type.String(), hostname: Type.String() }, { description: 'The Swarm node the sandbox runs on; null on a single Docker engine or when no task is placed' }),
+  ),
   volumes: Type.Array(
     Type.Object({ hostPath: Type.String(), containerPath: Type.String(), mode: StringEnum(['rw', 'ro']) }),
   ),
@@ -88,6 +99,7 @@ export const CreateBody = Type.Object(
     containerPath: Type.Optional(AbsolutePath),
     env: Type.Optional(EnvMap),
     start: Type.Optional(Type.Boolean({ description: 'Start the container right after creating it', default: false })),
+    node: Type.Optional({ ...NodeRef, description: 'Swarm only: node id or hostname that holds the folder; the sandbox always runs there' }),
   },
   { additionalProperties: false },
 );

@@ -12,6 +12,7 @@ export interface CreateFlexyInput {
   containerPath?: string | undefined;
   env?: Record<string, string> | undefined;
   start?: boolean | undefined;
+  node?: string | undefined;
 }
 
 export interface FlexyPage {
@@ -76,6 +77,7 @@ export class FlexyService {
       hostPath,
       containerPath,
       env: input.env ?? {},
+      node: input.node ?? null,
     });
     if (!input.start) return created;
     try {

@@ -4,8 +4,9 @@
  * it and keeps every engine detail (labels, port bindings, networks) inside.
  */
 
-/** What users see; the Docker mapping is documented in docs/api.md. */
-export type FlexyStatus = 'created' | 'running' | 'paused' | 'restarting' | 'stopped' | 'removing' | 'error';
+/** What users see; the Docker and Swarm mappings are documented in docs/api.md. */
+export const FLEXY_STATUSES = ['created', 'starting', 'running', 'paused', 'restarting', 'stopped', 'removing', 'error'] as const;
+export type FlexyStatus = (typeof FLEXY_STATUSES)[number];
 
 /** The statuses a list may be filtered by. */
 export const LISTABLE_STATUSES = ['running', 'stopped', 'paused', 'created', 'restarting'] as const;
@@ -36,7 +37,16 @@ export interface FlexyVolume {
   mode: 'rw' | 'ro';
 }
 
+/** The machine a sandbox runs on (a Swarm node; null on a single engine). */
+export interface FlexyNodeRef {
+  id: string;
+  hostname: string;
+}
+
 export interface FlexyDetails extends FlexySummary {
+  /** Why the status is `error` or `starting`, in words (the engine's reason), else null. */
+  statusReason: string | null;
+  node: FlexyNodeRef | null;
   volumes: FlexyVolume[];
   /** Names only: values may hold secrets. */
   envKeys: string[];
@@ -53,6 +63,25 @@ export interface FlexyCreateSpec {
   hostPath: string | null;
   containerPath: string;
   env: Record<string, string>;
+  /** Node id or hostname to pin the sandbox to; null lets the engine place it. */
+  node: string | null;
+}
+
+/** One machine of the engine Kai runs sandboxes on, as GET /api/nodes shows it. */
+export interface FlexyNode {
+  id: string;
+  hostname: string;
+  /** Where Kai reaches ports published on this node. */
+  address: string;
+  role: 'manager' | 'worker';
+  /** ready, down, unknown or disconnected, as the engine reports it. */
+  state: string;
+  /** active, pause or drain. */
+  availability: string;
+  /** Kai's sandboxes with a running or starting task on this node. */
+  sandboxes: number;
+  cpus: number;
+  memoryBytes: number;
 }
 
 export interface FlexyAction {
@@ -178,5 +207,7 @@ export interface Runtime {
   stats(ref: string): Promise<FlexyStats>;
   /** Samples about once a second until closed or the container stops. */
   statsStream(ref: string): Promise<StatsStream>;
+  /** The machines sandboxes can run on: the cluster's nodes, or the one engine. */
+  nodes(): Promise<FlexyNode[]>;
   close(): Promise<void>;
 }

@@ -15,3 +15,17 @@ export function dockerClient(endpoint: DockerEndpoint): Dockerode {
       : {};
   return new Dockerode({ protocol: endpoint.protocol, host: endpoint.host, port: endpoint.port, ...tls });
 }
+
+/** The parts of GET /info Kai reads. */
+export interface EngineInfo {
+  ID: string;
+  Name: string;
+  NCPU: number;
+  MemTotal: number;
+  Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean };
+}
+
+export function readEngineInfo(docker: Dockerode, abortSignal: AbortSignal): Promise<EngineInfo> {
+  // The typings lack info's options argument; dockerode passes the abort signal on like every other call's.
+  return (docker.info as (options: { abortSignal: AbortSignal }) => Promise<EngineInfo>).call(docker, { abortSignal });
+}

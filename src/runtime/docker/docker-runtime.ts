@@ -8,6 +8,7 @@ import type {
   FlexyCreateSpec,
   FlexyDetails,
   FlexyEndpoint,
+  FlexyNode,
   FlexyStats,
   FlexyStatus,
   FlexySummary,
@@ -19,7 +20,7 @@ import type {
   TerminalOptions,
   TerminalProcess,
 } from '../types.js';
-import { dockerClient } from './client.js';
+import { dockerClient, readEngineInfo } from './client.js';
 import { engineMessage, isConnectionFailure, statusOf, toKaiError, unreachable } from './engine-errors.js';
 import { ImagePuller } from './image-puller.js';
 import { LABEL_CONTAINER_PATH, LABEL_ENV_KEYS, LABEL_HOST_PATH, LABEL_INSTANCE, LABEL_MANAGED, isOwned, ownershipFilters } from './labels.js';
@@ -91,6 +92,7 @@ export class DockerRuntime implements Runtime {
   async create(spec: FlexyCreateSpec): Promise<FlexyDetails> {
     // Creating waits up to a minute for the engine; a quick ping first keeps an absent engine a fast 503.
     await this.ping();
+    if (spec.node !== null) await this.checkNode(spec.node);
     await this.ensureNetwork();
     const id = await this.createContainer(spec, true);
     return this.get(id);
@@ -168,6 +170,35 @@ export class DockerRuntime implements Runtime {
   async statsStream(ref: string): Promise<StatsStream> {
     const info = await this.running(ref, 'read its resource use');
     return this.onContainer(ref, 'read resource use', () => streamStats(this.docker, info.Id));
+  }
+
+  /** A single engine is one node: itself. */
+  async nodes(): Promise<FlexyNode[]> {
+    const [info, sandboxes] = await Promise.all([
+      this.call('read engine information', QUICK_MS, (abortSignal) => readEngineInfo(this.docker, abortSignal)),
+      this.list({ status: 'running' }),
+    ]);
+    return [
+      {
+        id: info.ID,
+        hostname: info.Name,
+        address: '127.0.0.1',
+        role: 'manager',
+        state: 'ready',
+        availability: 'active',
+        sandboxes: sandboxes.length,
+        cpus: info.NCPU,
+        memoryBytes: info.MemTotal,
+      },
+    ];
+  }
+
+  /** On one engine a pin can only name that engine; anything else is a mistake worth saying. */
+  private async checkNode(node: string): Promise<void> {
+    const info = await this.call('read engine information', QUICK_MS, (abortSignal) => readEngineInfo(this.docker, abortSignal));
+    if (node !== info.ID && node !== info.Name) {
+      throw validationError('body.node', `"${node}" is not this Docker engine (${info.Name}); placing sandboxes on other nodes needs KAI_RUNTIME=swarm`);
+    }
   }
 
   async close(): Promise<void> {

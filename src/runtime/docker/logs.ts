@@ -63,6 +63,9 @@ function logQuery(options: LogOptions): Record<string, unknown> {
   };
 }
 
+/** Opens the engine's log stream with Kai's query (a Buffer when not following). */
+export type LogOpener = (query: Record<string, unknown>, follow: boolean) => Promise<Readable>;
+
 /**
  * A container's logs as lines. Non-TTY containers send stdout and stderr in
  * the engine's 8-byte-header frames, split with the modem's demuxStream; a
@@ -70,13 +73,20 @@ function logQuery(options: LogOptions): Record<string, unknown> {
  */
 export async function openLogs(docker: Dockerode, info: Dockerode.ContainerInspectInfo, options: LogOptions): Promise<LogStream> {
   const container = docker.getContainer(info.Id);
-  const tty = info.Config.Tty === true;
   // The typings want a numeric tail and since; the engine takes "all" and "seconds.nanoseconds" too.
   type FollowOptions = Dockerode.ContainerLogsOptions & { follow: true };
   type OnceOptions = Dockerode.ContainerLogsOptions & { follow?: false };
-  const source: Readable = options.follow
-    ? ((await container.logs({ ...logQuery(options), follow: true } as unknown as FollowOptions)) as Readable)
-    : Readable.from([await container.logs({ ...logQuery(options), follow: false } as unknown as OnceOptions)]);
+  return logLines(docker, { id: info.Id, tty: info.Config.Tty === true }, options, async (query, follow) =>
+    follow
+      ? ((await container.logs({ ...query, follow: true } as unknown as FollowOptions)) as Readable)
+      : Readable.from([await container.logs({ ...query, follow: false } as unknown as OnceOptions)]),
+  );
+}
+
+/** Lines from any engine log endpoint that speaks the container log format (containers, Swarm services). */
+export async function logLines(docker: Dockerode, target: { id: string; tty: boolean }, options: LogOptions, open: LogOpener): Promise<LogStream> {
+  const tty = target.tty;
+  const source = await open(logQuery(options), options.follow);
 
   const output = new PassThrough({ objectMode: true, highWaterMark: 1024 });
   const emit = (line: LogLine) => output.write(line);
@@ -102,7 +112,7 @@ export async function openLogs(docker: Dockerode, info: Dockerode.ContainerInspe
   source.on('error', finish);
 
   return {
-    containerId: info.Id,
+    containerId: target.id,
     tty,
     close() {
       source.destroy();

@@ -99,6 +99,8 @@ export function detailsFromInspect(info: Dockerode.ContainerInspectInfo): FlexyD
     hostPath: labels[LABEL_HOST_PATH] ?? null,
     containerPath: labels[LABEL_CONTAINER_PATH] ?? null,
     ports: portsFromInspect(info),
+    statusReason: status === 'error' && state.Error ? state.Error : null,
+    node: null,
     volumes: volumesFromInspect(info),
     envKeys: (labels[LABEL_ENV_KEYS] ?? "").split(",").filter((key) => key !== ""),
     network: info.HostConfig.NetworkMode ?? networks[0] ?? null,

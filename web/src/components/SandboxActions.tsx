@@ -11,7 +11,7 @@ export type Action = 'start' | 'stop' | 'restart';
 export function SandboxActions({ sandbox, onDone, onError, compact }: { sandbox: FlexySummary; onDone: (action: Action | 'delete') => void; onError: (error: unknown) => void; compact?: boolean }) {
   const [busy, setBusy] = useState<Action | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
-  const running = sandbox.status === 'running' || sandbox.status === 'restarting';
+  const running = sandbox.status === 'running' || sandbox.status === 'restarting' || sandbox.status === 'starting';
 
   const run = async (action: Action) => {
     setBusy(action);

@@ -75,6 +75,7 @@ const statusColors: Record<string, string> = {
   stopped: 'bg-zinc-200 text-zinc-700 dark:bg-zinc-800 dark:text-zinc-300',
   created: 'bg-sky-100 text-sky-800 dark:bg-sky-900/50 dark:text-sky-300',
   paused: 'bg-amber-100 text-amber-800 dark:bg-amber-900/50 dark:text-amber-300',
+  starting: 'bg-amber-100 text-amber-800 dark:bg-amber-900/50 dark:text-amber-300',
   restarting: 'bg-amber-100 text-amber-800 dark:bg-amber-900/50 dark:text-amber-300',
   removing: 'bg-amber-100 text-amber-800 dark:bg-amber-900/50 dark:text-amber-300',
   error: 'bg-red-100 text-red-800 dark:bg-red-900/50 dark:text-red-300',
