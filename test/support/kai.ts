@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase } from '../../src/db/open.js';
 import { createRuntime } from '../../src/runtime/index.js';
 import { removeInstance } from './docker.js';
+import { removeSwarmInstance } from './swarm.js';
 
 /** The tiny image that images/busybox/build.sh makes; tests never pull. */
 export const TEST_IMAGE = process.env.KAI_TEST_IMAGE ?? 'kai-test-busybox:latest';
@@ -137,7 +138,13 @@ export async function startKai(env: Record<string, string> = {}, options: StartO
       await app.close();
       db.close();
       // The instance and network from the configuration: a test may reuse another run's (a restart).
-      await removeInstance(config.instance, config.dockerNetwork);
+      if (config.runtime.kind === 'swarm') {
+        const { default: Dockerode } = await import('dockerode');
+        const manager = new Dockerode({ socketPath: config.docker.kind === 'socket' ? config.docker.socketPath : '/var/run/docker.sock' });
+        await removeSwarmInstance(manager, config.instance, config.dockerNetwork);
+      } else {
+        await removeInstance(config.instance, config.dockerNetwork);
+      }
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
       rmSync(hostRoot, { recursive: true, force: true });
     },

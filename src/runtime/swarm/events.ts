@@ -23,7 +23,7 @@ const SETTLING: ReadonlySet<FlexyStatus> = new Set(['starting', 'restarting']);
  * state changes on worker nodes raise no event on the manager, so Kai
  * compares snapshots; the manager's service and node events only make it look sooner.
  */
-export function diff(before: Map<string, Observed>, after: Map<string, Observed>, time: number): EngineEvent[] {
+export function diff(before: Map<string, Observed>, after: Map<string, Observed>, time: number, replacing = new Set<string>()): EngineEvent[] {
   const events: EngineEvent[] = [];
   const push = (action: EngineAction, seen: Observed, status: FlexyStatus = seen.summary.status) =>
     events.push({ action, id: seen.summary.id, time, exitCode: action === 'die' || action === 'stop' ? seen.exitCode : null, container: { ...seen.summary, status } });
@@ -39,7 +39,10 @@ export function diff(before: Map<string, Observed>, after: Map<string, Observed>
     const was = old.summary.status;
     if (status === 'running' && was === 'running' && now.taskId !== old.taskId) push('restart', now);
     if (status === was) continue;
-    if (status === 'running') push('start', now);
+    // Running, then a new task on its way (a forced update or a restart after an exit), then running: one restart.
+    const replaced = replacing.delete(id);
+    if (was === 'running' && (status === 'starting' || status === 'restarting')) replacing.add(id);
+    if (status === 'running') push(replaced ? 'restart' : 'start', now);
     else if (status === 'stopped' && was !== 'created') push('stop', now);
     else if ((status === 'error' || status === 'restarting') && was === 'running') push('die', now, status === 'error' ? 'error' : 'stopped');
     else if (status === 'error' && was !== 'error') push('die', now, 'error');
@@ -62,6 +65,7 @@ export async function watchSwarmEvents(manager: Dockerode, observe: Observe): Pr
     clearTimeout(timer);
   }
   let snapshot = await observe();
+  const replacing = new Set<string>();
   let busyUntil = 0;
   let wake: (() => void) | undefined;
   let closed = false;
@@ -104,7 +108,7 @@ export async function watchSwarmEvents(manager: Dockerode, observe: Observe): Pr
         if (closed) return;
         if (streamError) throw streamError;
         const next = await observe();
-        const events = diff(snapshot, next, Date.now());
+        const events = diff(snapshot, next, Date.now(), replacing);
         snapshot = next;
         for (const event of events) yield event;
       }

@@ -101,9 +101,14 @@ export type NodeAddressOf = (node: SwarmNode) => string;
 function portsOf(state: SandboxState, addressOf: NodeAddressOf): FlexyPort[] {
   if (state.status !== 'running' || !state.task || !state.node) return [];
   const hostIp = addressOf(state.node);
-  return (state.task.Status.PortStatus?.Ports ?? [])
-    .filter((port) => port.PublishedPort && port.TargetPort)
-    .map((port) => ({ containerPort: port.TargetPort ?? 0, hostPort: port.PublishedPort ?? 0, hostIp, protocol: port.Protocol ?? 'tcp' }));
+  const ports = new Map<string, FlexyPort>();
+  for (const port of state.task.Status.PortStatus?.Ports ?? []) {
+    if (!port.PublishedPort || !port.TargetPort) continue;
+    const protocol = port.Protocol ?? 'tcp';
+    // The engine lists a host-mode port once per address family (0.0.0.0 and ::): keep one.
+    ports.set(`${port.TargetPort}/${protocol}`, { containerPort: port.TargetPort, hostPort: port.PublishedPort, hostIp, protocol });
+  }
+  return [...ports.values()];
 }
 
 /** Whole seconds, like the Docker runtime, so a list item and its details agree. */
