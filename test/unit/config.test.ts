@@ -17,6 +17,21 @@ describe('configuration', () => {
     assert.equal(config.hostRoot, realpathSync(homedir()));
     assert.equal(config.pullPolicy, 'missing');
     assert.equal(config.instance, 'default');
+    assert.deepEqual(config.runtime, { kind: 'docker', nodeEngines: {}, nodeAddresses: {} });
+  });
+
+  it('reads the Swarm runtime settings: node engines and addresses by hostname or id', () => {
+    const config = loadConfig({
+      KAI_RUNTIME: 'swarm',
+      KAI_SWARM_NODE_ENGINES: 'node-1=unix:///run/n1.sock, k1g6ezns89fipkjpr03lkkxor=tcp://10.0.0.2:2375',
+      KAI_SWARM_NODE_ADDRESSES: 'node-1=192.168.1.10',
+    });
+    assert.equal(config.runtime.kind, 'swarm');
+    assert.deepEqual(config.runtime.nodeEngines, {
+      'node-1': { kind: 'socket', socketPath: '/run/n1.sock', label: 'unix:///run/n1.sock' },
+      k1g6ezns89fipkjpr03lkkxor: { kind: 'tcp', protocol: 'http', host: '10.0.0.2', port: 2375, label: 'tcp://10.0.0.2:2375' },
+    });
+    assert.deepEqual(config.runtime.nodeAddresses, { 'node-1': '192.168.1.10' });
   });
 
   it('reads every variable', () => {
@@ -59,6 +74,11 @@ describe('configuration', () => {
       [{ KAI_HOST_ROOT: '/does/not/exist' }, 'KAI_HOST_ROOT'],
       [{ KAI_HOST_ROOT: file }, 'KAI_HOST_ROOT'],
       [{ KAI_LOG_LEVEL: 'loud' }, 'KAI_LOG_LEVEL'],
+      [{ KAI_RUNTIME: 'kubernetes' }, 'KAI_RUNTIME'],
+      [{ KAI_SWARM_NODE_ENGINES: 'node-1' }, 'KAI_SWARM_NODE_ENGINES'],
+      [{ KAI_SWARM_NODE_ENGINES: 'node-1=ftp://x' }, 'KAI_SWARM_NODE_ENGINES'],
+      [{ KAI_SWARM_NODE_ENGINES: 'node-1=not a url' }, 'KAI_SWARM_NODE_ENGINES'],
+      [{ KAI_SWARM_NODE_ADDRESSES: '=10.0.0.1' }, 'KAI_SWARM_NODE_ADDRESSES'],
     ];
     for (const [env, variable] of bad) {
       assert.throws(
