@@ -47,6 +47,23 @@ if [ "$WITH_TEST_IMAGE" = 1 ]; then
 fi
 
 if [ "$WITH_TEST_IMAGE" = 1 ]; then
+  # test/swarm.test.ts builds a three-node Swarm with scripts/swarm-cluster.sh: namespaces, veths, a bridge, iptables.
+  step "Swarm test cluster tools (ip, iptables, nsenter, unshare)"
+  missing=()
+  command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+  command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+  { command -v nsenter >/dev/null 2>&1 && command -v unshare >/dev/null 2>&1; } || missing+=(util-linux)
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "present"
+  else
+    SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+    echo "installed ${missing[*]}"
+  fi
+fi
+
+if [ "$WITH_TEST_IMAGE" = 1 ]; then
   step "chromium (the web console's end-to-end tests drive it with playwright-core)"
   if [ -x "${KAI_CHROMIUM:-/usr/bin/chromium}" ]; then
     echo "present ($("${KAI_CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null || echo unknown version))"
