@@ -170,6 +170,21 @@ describe('Swarm runtime', { timeout: 900_000 }, () => {
     await remove(a, b);
   });
 
+  it('launches a catalog project on the node that holds its folder', async () => {
+    const folder = path.join(kai.hostRoot, 'project');
+    mkdirSync(folder);
+    const item = await kai.request('POST', '/api/catalog/flexy', { name: 'Pinned project', hostPath: folder });
+    assert.equal(item.status, 201, JSON.stringify(item.body));
+    const badNode = await kai.request('POST', `/api/catalog/flexy/${item.body.data.id}/launch`, { node: 'nowhere-node' });
+    assert.equal(badNode.status, 400);
+    const launched = await kai.request('POST', `/api/catalog/flexy/${item.body.data.id}/launch`, { name: `${kai.prefix}-cat`, node: worker3 });
+    assert.equal(launched.status, 201, JSON.stringify(launched.body));
+    assert.equal(launched.body.data.container.status, 'running');
+    assert.equal(launched.body.data.container.node.hostname, worker3);
+    assert.equal(launched.body.data.container.hostPath, folder);
+    await remove(`${kai.prefix}-cat`);
+  });
+
   it('serves a pinned Flexy sandbox (ttyd) and its logs from a worker', async () => {
     const name = `${kai.prefix}-ttyd`;
     await create({ name, image: FLEXY_IMAGE, node: worker3, start: true });

@@ -8,6 +8,7 @@ export interface LaunchInput {
   name?: string | undefined;
   image?: string | undefined;
   env?: Record<string, string> | undefined;
+  node?: string | undefined;
 }
 
 export interface LaunchResult {
@@ -74,6 +75,7 @@ export class CatalogLauncher {
         hostPath: item.hostPath,
         containerPath: DEFAULT_CONTAINER_PATH,
         env: input.env,
+        node: input.node,
         start: true,
       });
     } catch (error) {

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Envelope, ErrorEnvelope, ok, responses } from '../http/envelope.js';
 import { Nullable } from '../http/schema-helpers.js';
 import { optionalBody } from '../http/optional-body.js';
-import { AbsolutePath, ContainerName, EnvMap, FlexyDetailsSchema, ImageRef } from '../flexy/schemas.js';
+import { AbsolutePath, ContainerName, EnvMap, FlexyDetailsSchema, ImageRef, NodeRef } from '../flexy/schemas.js';
 import type { FlexyService } from '../flexy/service.js';
 import { catalogItemNotFound, type CatalogLauncher } from './launch.js';
 import type { CatalogStore } from './store.js';
@@ -36,6 +36,7 @@ const LaunchBody = Type.Object(
     name: Type.Optional(ContainerName),
     image: Type.Optional(ImageRef),
     env: Type.Optional(EnvMap),
+    node: Type.Optional({ ...NodeRef, description: 'Swarm only: node that holds the folder, for a newly created sandbox' }),
   },
   { additionalProperties: false },
 );
