@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { containerApiTests } from './support/container-api-suite.js';
 import { FLEXY_IMAGE, startKai, TEST_IMAGE, type TestKai } from './support/kai.js';
 import { eventually, SseClient } from './support/sse.js';
 import { useSwarmCluster, type SwarmCluster } from './support/swarm.js';
@@ -44,6 +45,7 @@ describe('Swarm runtime', { timeout: 900_000 }, () => {
     await kai?.close();
     await cluster?.release();
   });
+
 
   it('lists the cluster nodes with role, state, resources and sandbox counts', async () => {
     const response = await kai.request('GET', '/api/nodes');
@@ -262,5 +264,15 @@ describe('Swarm runtime', { timeout: 900_000 }, () => {
     await eventually(async () => /kai test image/.test(await shellText(name)), 'the shell on the recovered worker', 60_000);
     assert.equal((await details(name)).node.hostname, worker2);
     await remove(name);
+  });
+
+  // Last, so the node counts above start from an empty cluster.
+  containerApiTests({
+    kai: () => kai,
+    startAnother: () => startKai(cluster.env),
+    count: async (name) => (await cluster.manager.listServices({ filters: { name: [name] } })).filter((service) => service.Spec?.Name === name).length,
+    mountSource: async (name) => (await cluster.manager.getService(name).inspect()).Spec.TaskTemplate.ContainerSpec.Mounts?.[0]?.Source,
+    // Scaling to zero removes the task, and with it the exit code and end time.
+    keepsExitCode: false,
   });
 });

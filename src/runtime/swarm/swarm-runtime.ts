@@ -94,9 +94,10 @@ export class SwarmRuntime implements Runtime {
 
   async list(filter: { status?: ListableStatus }): Promise<FlexySummary[]> {
     const view = await this.readCluster();
-    const items = view.services.map((service) => summaryOf(service, sandboxState(service, view), this.addressOf));
-    const wanted = filter.status;
-    return items.filter((item) => !wanted || item.status === wanted).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name));
+    // Newest first by the engine's full-precision creation time (summaries show whole seconds).
+    const services = [...view.services].sort((a, b) => Date.parse(b.CreatedAt) - Date.parse(a.CreatedAt) || b.ID.localeCompare(a.ID));
+    const items = services.map((service) => summaryOf(service, sandboxState(service, view), this.addressOf));
+    return filter.status ? items.filter((item) => item.status === filter.status) : items;
   }
 
   async get(ref: string): Promise<FlexyDetails> {
