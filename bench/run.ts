@@ -15,7 +15,12 @@
  *   BENCH_BULK_BYTES=60000000 BENCH_BULK_ROUNDS=4           ttyd bulk output per round, rounds per side
  *   BENCH_TERMINAL_BYTES=104857600 BENCH_TERMINAL_ROUNDS=3  built-in terminal output per round, rounds
  *   BENCH_TERMINALS=50 BENCH_TERMINAL_SANDBOXES=5           open terminals for the RSS figure, over N sandboxes
- *   BENCH_BUDGET_MS=480000    hard limit for the whole run; cleanup still runs
+ *   BENCH_BUDGET_MS=480000    hard limit for the whole run; cleanup still runs (780000 when the swarm section may run)
+ *   BENCH_SWARM=auto          the Swarm section (bench/lib/swarm.ts): auto = run it when the test swarm of
+ *                             scripts/swarm-cluster.sh is up, else report it skipped with the reason; 0 = skip;
+ *                             only = the Swarm section alone (`npm run bench:swarm`), results in bench/results/swarm-latest.json
+ *   BENCH_SWARM_SERVICES=300 BENCH_SWARM_RUNNING=30 BENCH_SWARM_START_ROUNDS=15 BENCH_SWARM_CLI_ROUNDS=3
+ *   BENCH_SWARM_NETWORK=kai   let Kai create its overlay (a /24: fails past ~250 sandboxes) instead of pre-creating a /22
  *   KAI_BENCH_BUILD=0         skip `npm run build` (use dist/ if present, else tsx)
  *   KAI_BENCH_MODE=tsx        run src/ through tsx instead (no build)
  *   KAI_BENCH_NODE_FLAGS="…"  extra node flags for the Kai process only, after those of `npm start`,
@@ -26,7 +31,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -51,9 +56,19 @@ import {
   type TerminalsRssResult,
 } from './lib/shell-bench.js';
 import { pool, round, roundSummary, summarize, type Summary } from './lib/stats.js';
+import { CLUSTER_ENV, SwarmBench, type SwarmResult } from './lib/swarm.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const RESULTS_FILE = path.join(REPO, 'bench', 'results', 'latest.json');
+
+function swarmMode(): 'auto' | 'off' | 'only' {
+  const raw = process.env.BENCH_SWARM ?? 'auto';
+  if (raw === '' || raw === 'auto') return 'auto';
+  if (raw === '0') return 'off';
+  if (raw === 'only') return 'only';
+  throw new Error(`BENCH_SWARM must be auto, 0 or only, got "${raw}"`);
+}
+const SWARM_MODE = swarmMode();
+const RESULTS_FILE = path.join(REPO, 'bench', 'results', SWARM_MODE === 'only' ? 'swarm-latest.json' : 'latest.json');
 
 function intEnv(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];
@@ -85,7 +100,21 @@ const PARAMS = {
     terminals: intEnv('BENCH_TERMINALS', 50),
     terminalSandboxes: intEnv('BENCH_TERMINAL_SANDBOXES', 5),
   },
-  budgetMs: intEnv('BENCH_BUDGET_MS', 8 * 60_000),
+  swarm: {
+    mode: SWARM_MODE,
+    image: 'kai-test-busybox:latest',
+    services: intEnv('BENCH_SWARM_SERVICES', 300),
+    running: intEnv('BENCH_SWARM_RUNNING', 30),
+    createConcurrency: intEnv('BENCH_CREATE_CONCURRENCY', 8),
+    listLimit: 100,
+    listWarmup: intEnv('BENCH_LIST_WARMUP', 20, 0),
+    listRounds: intEnv('BENCH_LIST_ROUNDS', 200),
+    startWarmupRounds: 1,
+    startRounds: intEnv('BENCH_SWARM_START_ROUNDS', 15),
+    cliRounds: intEnv('BENCH_SWARM_CLI_ROUNDS', 3, 0),
+    precreateNetwork: process.env.BENCH_SWARM_NETWORK !== 'kai',
+  },
+  budgetMs: intEnv('BENCH_BUDGET_MS', SWARM_MODE !== 'off' && existsSync(CLUSTER_ENV) ? 13 * 60_000 : 8 * 60_000),
   kaiNodeFlags: (process.env.KAI_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
 };
 
@@ -103,6 +132,9 @@ const TARGETS = {
   eventSseMs: 50,
   /** Docker state change (the engine's own event) to a webhook's first attempt, p50. */
   eventWebhookMs: 250,
+  /** Swarm: Kai's list page against `docker service ls`, and create+start against the raw API, p50 and p99/p95. */
+  swarmListRatio: 1.3,
+  swarmCreateStartRatio: 1.15,
 };
 
 type Verdict = 'PASS' | 'MISS' | 'info';
@@ -152,6 +184,7 @@ interface Results {
     terminalBulk?: TerminalBulkResult;
   };
   events?: EventsResult;
+  swarm?: SwarmResult;
   figures: Figure[];
   /** 1/5/15-minute load averages: at the start, at the start of each section, at the end. */
   load: { before: number[]; sections: Record<string, number[]>; after?: number[] };
@@ -192,6 +225,7 @@ interface RunState {
   dirs: string[];
   engine: Engine;
   kai?: KaiProcess;
+  swarm?: SwarmBench;
 }
 
 async function cleanup(state: RunState): Promise<NonNullable<Results['cleanup']>> {
@@ -458,6 +492,18 @@ function figures(results: Results): Figure[] {
     out.push({ key: 'events.webhook.p50', label: 'State change → webhook p50 (ms)', kai: events.webhookAfterEngine.p50, reference: null, referenceLabel: null, unit: 'ms', comparison: 'none', compared: events.webhookAfterEngine.p50, target: `≤ ${TARGETS.eventWebhookMs} ms`, verdict: verdict(events.webhookAfterEngine.p50 <= TARGETS.eventWebhookMs) });
     out.push({ key: 'events.clients', label: `${events.clients} SSE clients: clients missing events`, kai: events.clientsMissingEvents, reference: round(events.kaiCpuPercent, 1), referenceLabel: 'Kai CPU %', unit: 'clients', comparison: 'none', compared: events.clientsMissingEvents, target: '0', verdict: verdict(events.clientsMissingEvents === 0) });
   }
+  const swarm = results.swarm;
+  if (swarm?.list) {
+    const { kai, raw, ratioP50, ratioP99 } = swarm.list;
+    out.push({ key: 'swarm.list.p50', label: 'Swarm list p50 (ms)', kai: kai.p50, reference: raw.p50, referenceLabel: 'docker service ls, raw', unit: 'ms', comparison: 'ratio', compared: ratioP50, target: `≤ ${TARGETS.swarmListRatio}×`, verdict: verdict(ratioP50 <= TARGETS.swarmListRatio) });
+    out.push({ key: 'swarm.list.p99', label: 'Swarm list p99 (ms)', kai: kai.p99, reference: raw.p99, referenceLabel: 'docker service ls, raw', unit: 'ms', comparison: 'ratio', compared: ratioP99, target: `≤ ${TARGETS.swarmListRatio}×`, verdict: verdict(ratioP99 <= TARGETS.swarmListRatio) });
+  }
+  if (swarm?.createStart) {
+    const { kai, raw, cli, ratioP50, ratioP95 } = swarm.createStart;
+    out.push({ key: 'swarm.createStart.p50', label: 'Swarm create+start p50 (ms)', kai: kai.p50, reference: raw.p50, referenceLabel: 'raw service create + task poll', unit: 'ms', comparison: 'ratio', compared: ratioP50, target: `≤ ${TARGETS.swarmCreateStartRatio}×`, verdict: verdict(ratioP50 <= TARGETS.swarmCreateStartRatio) });
+    out.push({ key: 'swarm.createStart.p95', label: 'Swarm create+start p95 (ms)', kai: kai.p95, reference: raw.p95, referenceLabel: 'raw service create + task poll', unit: 'ms', comparison: 'ratio', compared: ratioP95, target: `≤ ${TARGETS.swarmCreateStartRatio}×`, verdict: verdict(ratioP95 <= TARGETS.swarmCreateStartRatio) });
+    if (cli) out.push({ key: 'swarm.createStart.cli', label: `Swarm create+start p50 (ms), CLI --detach=false (${cli.count})`, kai: kai.p50, reference: cli.p50, referenceLabel: 'docker service create, info', unit: 'ms', comparison: 'ratio', compared: round(kai.p50 / cli.p50, 3), target: '—', verdict: 'info' });
+  }
   if (afterCreateStart) {
     out.push({ key: 'rss.afterCreateStart', label: 'RSS after create+start (MiB)', kai: round(afterCreateStart.rssMiB, 1), reference: null, referenceLabel: null, unit: 'MiB', comparison: 'none', compared: round(afterCreateStart.rssMiB, 1), target: '—', verdict: 'info' });
   }
@@ -554,9 +600,40 @@ function report(results: Results): string {
     const c = results.cleanup;
     lines.push(`cleanup: ${c.containersRemoved} containers removed, ${c.leftovers} left, network ${c.network === 'absent' ? 'never created' : c.network === 'removed' ? 'removed' : 'NOT removed'}, ${(c.ms / 1000).toFixed(1)} s${c.errors.length ? `; errors: ${c.errors.join('; ')}` : ''}`);
   }
+  lines.push(...swarmReport(results.swarm));
   if (results.error) lines.push(`ERROR: ${results.error}`);
   lines.push(`results: ${path.relative(REPO, RESULTS_FILE)}`);
   return lines.join('\n');
+}
+
+function swarmReport(swarm: SwarmResult | undefined): string[] {
+  if (!swarm) return ['swarm: not run (BENCH_SWARM=0, or an earlier section failed)'];
+  if (swarm.skipped) return [`swarm: SKIPPED: ${swarm.skipped}`];
+  const lines: string[] = [];
+  const c = swarm.cluster;
+  if (c) lines.push(`swarm: ${c.manager} (engine ${c.engine}, API ${c.api}); nodes ${c.nodes.map((n) => `${n.hostname} ${n.role} ${n.state}`).join(', ')}; Kai instance ${swarm.kai?.instance ?? '?'}, network ${swarm.kai?.network ?? '?'} (${swarm.kai?.networkSubnet ? `pre-created by the bench, ${swarm.kai.networkSubnet}` : "Kai's own"})`);
+  if (swarm.setup) {
+    const s = swarm.setup;
+    lines.push(`swarm setup: ${s.services} sandboxes through Kai in ${(s.wallMs / 1000).toFixed(1)} s (create p50 ${s.createMs.p50} ms); ${s.running} started and pinned round-robin (create+start p50 ${s.createStartMs.p50} ms); running per node ${Object.entries(s.runningByNode).map(([host, count]) => `${host} ${count}`).join(', ')}`);
+  }
+  if (swarm.list) {
+    const { kai, raw, kaiCallsRaw, kaiBytes, rawBytes, rawPath } = swarm.list;
+    lines.push(`swarm list (${kai.count} each): Kai min/p50/p90/p99/max ${kai.min}/${kai.p50}/${kai.p90}/${kai.p99}/${kai.max} ms (${kaiBytes} B); raw GET ${rawPath} ${raw.min}/${raw.p50}/${raw.p90}/${raw.p99}/${raw.max} ms (${rawBytes} B); info: Kai's 3 calls raw in parallel p50 ${kaiCallsRaw.p50} / p99 ${kaiCallsRaw.p99} ms`);
+  }
+  if (swarm.createStart) {
+    const { kai, raw, cli, raw_phases: phases, nodes } = swarm.createStart;
+    const spread = (counts: Record<string, number>) => Object.entries(counts).sort().map(([host, count]) => `${host} ${count}`).join(', ');
+    const side = (x: { p50: number; p95: number; mean: number; min: number; max: number }) => `p50 ${x.p50} / p95 ${x.p95} / mean ${x.mean} (min ${x.min}, max ${x.max}) ms`;
+    lines.push(`swarm create+start (${kai.count} each): Kai ${side(kai)}; raw API ${side(raw)} (service create p50 ${phases.createMs.p50} ms, polls p50 ${phases.polls.p50}); tasks ran on: Kai ${spread(nodes.kai)}, raw ${spread(nodes.raw)}`);
+    if (cli) lines.push(`  info: docker service create --detach=false (${cli.count}): ${side(cli)}; it waits for the task to stay up 5 s, so it is not the baseline`);
+  }
+  if (swarm.memory) lines.push(`swarm Kai RSS (MiB): after setup ${swarm.memory.afterSetupMiB}, after list ${swarm.memory.afterListMiB}, after create+start ${swarm.memory.afterCreateStartMiB}`);
+  if (swarm.cleanup) {
+    const k = swarm.cleanup;
+    lines.push(`swarm cleanup: ${k.servicesRemoved} services removed, ${k.leftoverServices} services and ${k.leftoverContainers} task containers left, network ${k.network === 'absent' ? 'never created' : k.network === 'removed' ? 'removed' : 'NOT removed'}, ${(k.ms / 1000).toFixed(1)} s${k.errors.length ? `; errors: ${k.errors.join('; ')}` : ''}`);
+  }
+  if (swarm.error) lines.push(`swarm ERROR: ${swarm.error}`);
+  return lines;
 }
 
 function writeResults(results: Results): void {
@@ -597,9 +674,11 @@ async function main(): Promise<number> {
   const finishRun = async (error?: unknown): Promise<void> => {
     if (error !== undefined) results.error = error instanceof Error ? error.message : String(error);
     results.cleanup = await cleanupOnce();
+    const swarmCleanup = await state.swarm?.cleanup();
     results.load.after = loadavg();
     results.figures = figures(results);
-    results.ok = results.error === undefined && results.cleanup.errors.length === 0 && results.cleanup.leftovers === 0;
+    const swarmClean = !swarmCleanup || (swarmCleanup.errors.length === 0 && swarmCleanup.leftoverServices === 0 && swarmCleanup.leftoverContainers === 0);
+    results.ok = results.error === undefined && results.cleanup.errors.length === 0 && results.cleanup.leftovers === 0 && swarmClean;
     results.finishedAt = new Date().toISOString();
     results.durationMs = Date.now() - startedAt.getTime();
     writeResults(results);
@@ -618,13 +697,16 @@ async function main(): Promise<number> {
 
   let failure: unknown;
   try {
-    if (process.env.DOCKER_HOST && process.env.DOCKER_HOST !== `unix://${DOCKER_SOCKET}`) {
+    if (SWARM_MODE !== 'only' && process.env.DOCKER_HOST && process.env.DOCKER_HOST !== `unix://${DOCKER_SOCKET}`) {
       throw new Error(`DOCKER_HOST=${process.env.DOCKER_HOST}: the bench compares against ${DOCKER_SOCKET}; unset DOCKER_HOST`);
     }
-    const version = await state.engine.version();
+    const version = await state.engine.version().catch((error: unknown) => {
+      if (SWARM_MODE === 'only') return { Version: 'n/a', ApiVersion: 'n/a' };
+      throw error;
+    });
     const cli = await run('docker', ['version', '--format', '{{.Client.Version}}'], { timeoutMs: 30_000 });
     Object.assign(results.machine, { dockerServer: version.Version, dockerApi: version.ApiVersion, dockerCli: cli.stdout.trim() });
-    for (const image of [PARAMS.listImage, PARAMS.sandboxImage]) {
+    for (const image of SWARM_MODE === 'only' ? [] : [PARAMS.listImage, PARAMS.sandboxImage]) {
       if (!(await state.engine.hasImage(image))) throw new Error(`image ${image} is not on the engine; the bench never pulls (build it: bash scripts/setup.sh)`);
     }
 
@@ -639,7 +721,29 @@ async function main(): Promise<number> {
       command: `${envWords}node ${args.join(' ')}`,
       buildMs: prepared.buildMs === null ? null : round(prepared.buildMs, 0),
     });
+    if (SWARM_MODE !== 'only') await dockerSections(state, results, args, start);
+    // The Docker side (its Kai, containers, network) is gone before the Swarm section, so that one runs on a quieter machine.
+    results.cleanup = await cleanupOnce();
+    if (SWARM_MODE !== 'off') {
+      state.swarm = new SwarmBench(id, REPO, { args, env: start.env }, PARAMS.swarm, log);
+      results.swarm = state.swarm.result;
+      results.load.sections.swarm = loadavg();
+      await state.swarm.run();
+    }
+  } catch (error) {
+    failure = error ?? new Error('unknown failure');
+    const tail = state.swarm ? state.swarm.logTail : state.kai?.logTail;
+    if (tail) log(`Kai's last log lines:\n${tail}`);
+  } finally {
+    clearTimeout(watchdog);
+    await finish(failure);
+  }
+  return results.ok ? 0 : 1;
+}
 
+/** Everything on the local Docker engine: Kai with the Docker runtime, side by side with the engine and the CLI. */
+async function dockerSections(state: RunState, results: Results, args: string[], start: StartCommand): Promise<void> {
+  {
     const port = await freePort();
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'kai-bench-data-'));
     state.dirs.push(dataDir);
@@ -719,14 +823,7 @@ async function main(): Promise<number> {
     results.events = await measureEvents({ kaiPort: port, kaiPid: kai.pid, token, instance: state.instance, containerIds: eventBoxes }, 40, 99);
     printEvents(results.events, log);
     if (!kai.running) throw new Error(`Kai exited (code ${kai.exitCode}) during the bench:\n${kai.logTail}`);
-  } catch (error) {
-    failure = error ?? new Error('unknown failure');
-    if (state.kai && state.kai.logTail) log(`Kai's last log lines:\n${state.kai.logTail}`);
-  } finally {
-    clearTimeout(watchdog);
-    await finish(failure);
   }
-  return results.ok ? 0 : 1;
 }
 
 main().then(

@@ -29,7 +29,7 @@ export interface SwarmServiceSpec {
     ForceUpdate?: number;
   };
   Mode: { Replicated?: { Replicas?: number } };
-  EndpointSpec?: { Ports?: Array<{ Protocol: string; TargetPort: number; PublishMode: string; PublishedPort?: number }> };
+  EndpointSpec?: { Mode?: 'vip' | 'dnsrr'; Ports?: Array<{ Protocol: string; TargetPort: number; PublishMode: string; PublishedPort?: number }> };
 }
 
 export interface SwarmService {

@@ -47,7 +47,8 @@ export function serviceSpec(spec: FlexyCreateSpec, pinned: SwarmNode | null, opt
       ForceUpdate: 0,
     },
     Mode: { Replicated: { Replicas: 0 } },
-    EndpointSpec: { Ports: options.ports.map((port) => ({ Protocol: 'tcp', TargetPort: port, PublishMode: 'host' })) },
+    // dnsrr: no virtual IP per service. A VIP is held even at zero replicas, and a /24 overlay runs out after ~250 sandboxes.
+    EndpointSpec: { Mode: 'dnsrr', Ports: options.ports.map((port) => ({ Protocol: 'tcp', TargetPort: port, PublishMode: 'host' })) },
   };
 }
 

@@ -274,13 +274,16 @@ export class SwarmRuntime implements Runtime {
 
   private readonly addressOf = (node: SwarmNode): string => this.engines.addressOf(node);
 
-  /** Kai's services, all tasks (grouped by service) and all nodes, read in parallel: three calls, whatever the count. */
+  /** Kai's services, their tasks (grouped by service) and all nodes, read in parallel: three calls, whatever the count. */
   private async readCluster(): Promise<ClusterView> {
     const [services, tasks, nodes] = await Promise.all([
       this.call('list services', QUICK_MS, (abortSignal) =>
         this.docker.listServices({ filters: { label: ownershipFilters(this.options.instance) }, abortSignal } as Dockerode.ServiceListOptions),
       ) as Promise<unknown> as Promise<SwarmService[]>,
-      this.call('list tasks', QUICK_MS, (abortSignal) => this.docker.listTasks({ abortSignal } as Record<string, unknown>)) as Promise<unknown> as Promise<SwarmTask[]>,
+      // The task label filter matches the labels of the task's service: Kai's own tasks only.
+      this.call('list tasks', QUICK_MS, (abortSignal) =>
+        this.docker.listTasks({ filters: { label: ownershipFilters(this.options.instance) }, abortSignal } as Record<string, unknown>),
+      ) as Promise<unknown> as Promise<SwarmTask[]>,
       this.readNodes(),
     ]);
     const tasksByService = new Map<string, SwarmTask[]>();
