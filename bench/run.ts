@@ -20,7 +20,6 @@
  *                             scripts/swarm-cluster.sh is up, else report it skipped with the reason; 0 = skip;
  *                             only = the Swarm section alone (`npm run bench:swarm`), results in bench/results/swarm-latest.json
  *   BENCH_SWARM_SERVICES=300 BENCH_SWARM_RUNNING=30 BENCH_SWARM_START_ROUNDS=15 BENCH_SWARM_CLI_ROUNDS=3
- *   BENCH_SWARM_NETWORK=kai   let Kai create its overlay (a /24: fails past ~250 sandboxes) instead of pre-creating a /22
  *   KAI_BENCH_BUILD=0         skip `npm run build` (use dist/ if present, else tsx)
  *   KAI_BENCH_MODE=tsx        run src/ through tsx instead (no build)
  *   KAI_BENCH_NODE_FLAGS="…"  extra node flags for the Kai process only, after those of `npm start`,
@@ -112,7 +111,6 @@ const PARAMS = {
     startWarmupRounds: 1,
     startRounds: intEnv('BENCH_SWARM_START_ROUNDS', 15),
     cliRounds: intEnv('BENCH_SWARM_CLI_ROUNDS', 3, 0),
-    precreateNetwork: process.env.BENCH_SWARM_NETWORK !== 'kai',
   },
   budgetMs: intEnv('BENCH_BUDGET_MS', SWARM_MODE !== 'off' && existsSync(CLUSTER_ENV) ? 13 * 60_000 : 8 * 60_000),
   kaiNodeFlags: (process.env.KAI_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
@@ -611,7 +609,7 @@ function swarmReport(swarm: SwarmResult | undefined): string[] {
   if (swarm.skipped) return [`swarm: SKIPPED: ${swarm.skipped}`];
   const lines: string[] = [];
   const c = swarm.cluster;
-  if (c) lines.push(`swarm: ${c.manager} (engine ${c.engine}, API ${c.api}); nodes ${c.nodes.map((n) => `${n.hostname} ${n.role} ${n.state}`).join(', ')}; Kai instance ${swarm.kai?.instance ?? '?'}, network ${swarm.kai?.network ?? '?'} (${swarm.kai?.networkSubnet ? `pre-created by the bench, ${swarm.kai.networkSubnet}` : "Kai's own"})`);
+  if (c) lines.push(`swarm: ${c.manager} (engine ${c.engine}, API ${c.api}); nodes ${c.nodes.map((n) => `${n.hostname} ${n.role} ${n.state}`).join(', ')}; Kai instance ${swarm.kai?.instance ?? '?'}, network ${swarm.kai?.network ?? '?'} (Kai's own)`);
   if (swarm.setup) {
     const s = swarm.setup;
     lines.push(`swarm setup: ${s.services} sandboxes through Kai in ${(s.wallMs / 1000).toFixed(1)} s (create p50 ${s.createMs.p50} ms); ${s.running} started and pinned round-robin (create+start p50 ${s.createStartMs.p50} ms); running per node ${Object.entries(s.runningByNode).map(([host, count]) => `${host} ${count}`).join(', ')}`);

@@ -27,12 +27,6 @@ export interface SwarmParams {
   startWarmupRounds: number;
   startRounds: number;
   cliRounds: number;
-  /**
-   * Pre-create DOCKER_NETWORK as an attachable overlay with a /22 before Kai starts. Kai's own network gets
-   * the engine's default /24, and every service holds a VIP on it even at 0 replicas, so past about 250
-   * sandboxes new ones never start (see docs/benchmarks.md). false reproduces that.
-   */
-  precreateNetwork: boolean;
 }
 
 type Side = Summary & { p95: number };
@@ -41,7 +35,7 @@ export interface SwarmResult {
   skipped?: string;
   error?: string;
   cluster?: { manager: string; engine: string; api: string; nodes: { hostname: string; role: string; state: string }[] };
-  kai?: { instance: string; network: string; networkSubnet: string | null; port: number; pid: number; healthyAfterMs: number };
+  kai?: { instance: string; network: string; port: number; pid: number; healthyAfterMs: number };
   setup?: { services: number; running: number; runningByNode: Record<string, number>; wallMs: number; createMs: Summary; createStartMs: Summary };
   list?: { kai: Summary; raw: Summary; kaiCallsRaw: Summary; ratioP50: number; ratioP99: number; rawPath: string; kaiBytes: number; rawBytes: number; samples: { kai: number[]; raw: number[] } };
   createStart?: {
@@ -171,9 +165,7 @@ export class SwarmBench {
       api: version.ApiVersion,
       nodes: nodes.map((node) => ({ hostname: node.Description?.Hostname ?? '?', role: node.Spec.Role ?? '?', state: node.Status.State ?? '?' })).sort((a, b) => a.hostname.localeCompare(b.hostname)),
     };
-    const subnet = this.params.precreateNetwork ? await this.createNetwork() : null;
     await this.startKai();
-    if (this.result.kai) this.result.kai.networkSubnet = subnet;
     await this.setup();
     await this.measureList();
     await this.measureCreateStart();
@@ -194,22 +186,6 @@ export class SwarmBench {
     const response = await this.kaiProcess.client.request(method, route, body, timeoutMs);
     expectStatus(response, expected, what);
     return response;
-  }
-
-  /** The overlay network Kai would create, but with room for the run: a free 10.X.0.0/22. */
-  private async createNetwork(): Promise<string> {
-    const manager = (this.cluster as Cluster).manager;
-    const networks = await getJson<{ IPAM?: { Config?: { Subnet?: string }[] } }[]>(manager, '/networks', 'networks');
-    const used = new Set(networks.flatMap((n) => n.IPAM?.Config ?? []).map((c) => (c.Subnet ?? '').split('.').slice(0, 2).join('.')));
-    // 10.231.0.0/24 is the test cluster's own bridge (scripts/swarm-cluster.sh).
-    const second = [...Array(40).keys()].map((k) => 200 + k).find((x) => x !== 231 && !used.has(`10.${x}`));
-    if (second === undefined) throw new Error('no free 10.X.0.0/22 for the bench network');
-    const subnet = `10.${second}.0.0/22`;
-    const body = { Name: this.network, Driver: 'overlay', Attachable: true, CheckDuplicate: true, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] }, Labels: { 'kai.managed': 'true', 'kai.bench': this.id } };
-    const response = await manager.request('POST', '/networks/create', body, 30_000);
-    expectStatus(response, 201, `create network ${this.network}`);
-    this.log(`swarm: pre-created overlay ${this.network} with subnet ${subnet} (Kai's own would be a /24)`);
-    return subnet;
   }
 
   private async startKai(): Promise<void> {
@@ -242,7 +218,7 @@ export class SwarmBench {
     await this.kai.login(admin.username, admin.password);
     const ready = await this.kai.client.request('GET', '/api/ready', undefined, 30_000);
     expectStatus(ready, 200, 'Kai (swarm) /api/ready');
-    this.result.kai = { instance: this.instance, network: this.network, networkSubnet: null, port, pid: this.kai.pid, healthyAfterMs };
+    this.result.kai = { instance: this.instance, network: this.network, port, pid: this.kai.pid, healthyAfterMs };
   }
 
   /** N sandboxes through Kai: most created only (0 replicas), `running` of them pinned round-robin to the nodes and started. */
@@ -360,7 +336,7 @@ export class SwarmBench {
         ForceUpdate: 0,
       },
       Mode: { Replicated: { Replicas: 1 } },
-      EndpointSpec: { Ports: [9681, 8080].map((port) => ({ Protocol: 'tcp', TargetPort: port, PublishMode: 'host' })) },
+      EndpointSpec: { Mode: 'dnsrr', Ports: [9681, 8080].map((port) => ({ Protocol: 'tcp', TargetPort: port, PublishMode: 'host' })) },
     };
   }
 

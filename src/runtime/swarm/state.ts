@@ -33,7 +33,11 @@ export function hostnameOf(node: SwarmNode | null | undefined): string {
 }
 
 function newestFirst(tasks: SwarmTask[]): SwarmTask[] {
-  return [...tasks].sort((a, b) => Date.parse(b.CreatedAt) - Date.parse(a.CreatedAt) || b.Version.Index - a.Version.Index);
+  if (tasks.length < 2) return tasks;
+  return tasks
+    .map((task) => ({ task, created: Date.parse(task.CreatedAt) }))
+    .sort((a, b) => b.created - a.created || b.task.Version.Index - a.task.Version.Index)
+    .map(({ task }) => task);
 }
 
 /** The engine's reason in words users can act on; a missing image names the node that lacks it. */

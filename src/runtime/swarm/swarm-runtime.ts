@@ -94,8 +94,11 @@ export class SwarmRuntime implements Runtime {
 
   async list(filter: { status?: ListableStatus }): Promise<FlexySummary[]> {
     const view = await this.readCluster();
-    // Newest first by the engine's full-precision creation time (summaries show whole seconds).
-    const services = [...view.services].sort((a, b) => Date.parse(b.CreatedAt) - Date.parse(a.CreatedAt) || b.ID.localeCompare(a.ID));
+    // Newest first by the engine's creation time (summaries show whole seconds); each time parsed once, not per comparison.
+    const services = view.services
+      .map((service) => ({ service, created: Date.parse(service.CreatedAt) }))
+      .sort((a, b) => b.created - a.created || b.service.ID.localeCompare(a.service.ID))
+      .map(({ service }) => service);
     const items = services.map((service) => summaryOf(service, sandboxState(service, view), this.addressOf));
     return filter.status ? items.filter((item) => item.status === filter.status) : items;
   }
