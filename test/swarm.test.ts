@@ -67,6 +67,21 @@ describe('Swarm runtime', { timeout: 900_000 }, () => {
     assert.equal(health.status, 200);
   });
 
+  it('refuses to run sandboxes through an engine that is not a manager, and says so in /api/ready', async () => {
+    const workerEngine = cluster.env.KAI_SWARM_NODE_ENGINES!.split(',').find((pair) => pair.startsWith(`${worker2}=`))!.split('=')[1]!;
+    const onWorker = await startKai({ ...cluster.env, DOCKER_HOST: workerEngine });
+    try {
+      const ready = await onWorker.request('GET', '/api/ready');
+      assert.equal(ready.status, 503, JSON.stringify(ready.body));
+      const create = await onWorker.request('POST', '/api/flexy', { name: `${onWorker.prefix}-w` });
+      assert.equal(create.status, 503);
+      assert.match(create.body.error.message, /not a Swarm manager/);
+      assert.equal(await cluster.cli('service', 'ls', '-q', '--filter', `name=${onWorker.prefix}-w`), '');
+    } finally {
+      await onWorker.close();
+    }
+  });
+
   it('runs the container lifecycle as a one-replica service: created, running, stopped, restarted, deleted, with events', async () => {
     const name = `${kai.prefix}-life`;
     const folder = path.join(kai.hostRoot, 'life');

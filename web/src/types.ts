@@ -7,6 +7,7 @@ import type { LoginResult, MeResult, TokenRecord, CreatedToken, UserSchema } fro
 import type { AddBody, CatalogItemSchema, LaunchResultSchema } from '../../src/catalog/routes.js';
 import type { CreateBody, FlexyDetailsSchema, FlexySummarySchema, ListResult, FLEXY_STATUSES } from '../../src/flexy/schemas.js';
 import type { ListingSchema } from '../../src/host/routes.js';
+import type { NodeSchema } from '../../src/nodes/routes.js';
 import type { ErrorEnvelope } from '../../src/http/envelope.js';
 import type { KaiEventSchema, LogLineSchema, LogsResult, StatsSchema } from '../../src/events/schemas.js';
 import type { DeliverySchema, WebhookMaybeSecret } from '../../src/webhooks/schemas.js';
@@ -20,6 +21,7 @@ export type CatalogItem = Static<typeof CatalogItemSchema>;
 export type AddCatalogItem = Static<typeof AddBody>;
 export type LaunchResult = Static<typeof LaunchResultSchema>;
 export type DirectoryListing = Static<typeof ListingSchema>;
+export type ClusterNode = Static<typeof NodeSchema>;
 export type Login = Static<typeof LoginResult>;
 export type Me = Static<typeof MeResult>;
 export type User = Static<typeof UserSchema>;

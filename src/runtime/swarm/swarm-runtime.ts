@@ -72,13 +72,21 @@ export class SwarmRuntime implements Runtime {
     this.engines = new NodeEngines(options.nodeEngines, options.nodeAddresses, this.docker, () => this.managerNodeId);
   }
 
+  /** The manager answers and really is one (checked once; a worker or a single engine cannot run services). */
   async ping(): Promise<void> {
     await this.call('reach the swarm manager', QUICK_MS, (abortSignal) =>
       (this.docker.ping as (options: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal }),
     );
+    await this.ensureManager();
   }
 
   async prepare(): Promise<void> {
+    await this.ensureManager();
+    await this.ensureNetwork();
+  }
+
+  private async ensureManager(): Promise<void> {
+    if (this.managerNodeId) return;
     const info = await this.call('read engine information', QUICK_MS, (abortSignal) => readEngineInfo(this.docker, abortSignal));
     if (info.Swarm?.LocalNodeState !== 'active' || !info.Swarm.ControlAvailable) {
       throw new KaiError(
@@ -89,7 +97,6 @@ export class SwarmRuntime implements Runtime {
       );
     }
     this.managerNodeId = info.Swarm.NodeID;
-    await this.ensureNetwork();
   }
 
   async list(filter: { status?: ListableStatus }): Promise<FlexySummary[]> {
@@ -110,8 +117,7 @@ export class SwarmRuntime implements Runtime {
   }
 
   async create(spec: FlexyCreateSpec): Promise<FlexyDetails> {
-    if (!this.managerNodeId) await this.prepare();
-    await this.ensureNetwork();
+    await this.prepare();
     const pinned = spec.node === null ? null : await this.findNode(spec.node);
     let id: string;
     try {
@@ -407,6 +413,7 @@ export class SwarmRuntime implements Runtime {
 
   /** The running task's container and the engine of its node. */
   private async runningContainer(ref: string, purpose: string): Promise<{ engine: Dockerode; containerId: string; service: SwarmService }> {
+    await this.ensureManager();
     const service = await this.resolve(ref);
     const state = await this.stateOf(service);
     const containerId = state.task?.Status.ContainerStatus?.ContainerID;

@@ -137,6 +137,9 @@ function Overview({ sandbox }: { sandbox: FlexyDetails }) {
     ['Finished', sandbox.finishedAt ? `${formatTime(sandbox.finishedAt)} (exit code ${sandbox.exitCode ?? '—'})` : '—'],
     ['Network', sandbox.network ?? '—'],
   ];
+  // Swarm: the machine it runs on (or is pinned to), and why it is not running when the engine says.
+  if (sandbox.node) rows.push(['Node', <span title={sandbox.node.id}>{sandbox.node.hostname || sandbox.node.id}</span>]);
+  if (sandbox.statusReason) rows.push(['Status', <span className={sandbox.status === 'error' ? 'text-red-700 dark:text-red-400' : undefined}>{sandbox.statusReason}</span>]);
   return (
     <div className="grid gap-4 md:grid-cols-2">
       <Card className="p-4">
