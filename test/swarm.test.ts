@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { containerApiTests } from './support/container-api-suite.js';
 import { FLEXY_IMAGE, startKai, TEST_IMAGE, type TestKai } from './support/kai.js';
 import { eventually, SseClient } from './support/sse.js';
+import { ensureWebBuilt, launchBrowser } from './support/browser.js';
 import { useSwarmCluster, type SwarmCluster } from './support/swarm.js';
 import { RecordingSocket } from './support/ws.js';
 
@@ -204,6 +205,37 @@ describe('Swarm runtime', { timeout: 900_000 }, () => {
     assert.equal(launched.body.data.container.node.hostname, worker3);
     assert.equal(launched.body.data.container.hostPath, folder);
     await remove(`${kai.prefix}-cat`);
+  });
+
+  it('lets the console pin a new sandbox to a node and shows where it runs', async () => {
+    ensureWebBuilt();
+    const browser = await launchBrowser();
+    const name = `${kai.prefix}-ui`;
+    try {
+      const { page } = browser;
+      await page.goto(`${kai.url}/login`);
+      await page.getByLabel('Username').fill(kai.admin.username);
+      await page.getByLabel('Password').fill(kai.admin.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'New sandbox' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Name').fill(name);
+      const nodes = (await kai.request('GET', '/api/nodes')).body.data.nodes as Array<{ id: string; hostname: string }>;
+      const options = await dialog.getByLabel('Node').locator('option').allTextContents();
+      assert.deepEqual(options.map((text) => text.split(' ')[0]), ['Any', manager, worker2, worker3]);
+      await dialog.getByLabel('Node').selectOption(nodes.find((node) => node.hostname === worker3)!.id);
+      await dialog.getByRole('button', { name: 'Create sandbox' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      assert.equal((await details(name)).node.hostname, worker3);
+      await page.goto(`${kai.url}/sandboxes/${name}`);
+      await page.getByRole('heading', { name }).waitFor();
+      await page.locator('dt', { hasText: 'Node' }).waitFor();
+      assert.equal(await page.locator('dt:has-text("Node") + dd').textContent(), worker3);
+      assert.deepEqual(browser.errors, []);
+    } finally {
+      await browser.close();
+      await remove(name);
+    }
   });
 
   it('serves a pinned Flexy sandbox (ttyd) and its logs from a worker', async () => {

@@ -87,6 +87,7 @@ describe('Web console in a real browser', { timeout: 300_000 }, () => {
     await dialog.locator('#sandbox-name-error').waitFor();
     await dialog.getByLabel('Name').fill(sandbox);
     await dialog.getByLabel('Image').fill(FLEXY_IMAGE);
+    assert.equal(await dialog.getByLabel('Node').count(), 0, 'one Docker engine: no node to choose');
     await dialog.getByRole('button', { name: 'projects' }).click();
     await dialog.getByRole('button', { name: 'demo' }).click();
     await dialog.getByRole('button', { name: 'Use this folder' }).click();
