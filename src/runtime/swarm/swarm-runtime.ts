@@ -2,11 +2,11 @@ import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { DockerEndpoint } from '../../config.js';
-import { KaiError, validationError } from '../../errors.js';
+import { KaiError } from '../../errors.js';
 import { dockerClient, readEngineInfo } from '../docker/client.js';
 import { DOCS_PORT, SHELL_PORT } from '../docker/docker-runtime.js';
-import { engineMessage, statusOf, toKaiError } from '../docker/engine-errors.js';
-import { LABEL_MANAGED, isOwned, ownershipFilters } from '../docker/labels.js';
+import { engineMessage, statusOf } from '../docker/engine-errors.js';
+import { LABEL_MANAGED, isOwned } from '../docker/labels.js';
 import { logLines } from '../docker/logs.js';
 import { readStats, streamStats } from '../docker/stats.js';
 import { openTerminal } from '../docker/terminal.js';
@@ -28,18 +28,17 @@ import type {
   TerminalOptions,
   TerminalProcess,
 } from '../types.js';
-import type { ClusterView, SwarmNode, SwarmService, SwarmServiceSpec, SwarmTask } from './engine-types.js';
+import { ClusterReader } from './cluster.js';
+import { EngineCalls, QUICK_MS, SLOW_MS, notFound } from './engine-calls.js';
+import type { SwarmNode, SwarmService, SwarmServiceSpec } from './engine-types.js';
 import { watchSwarmEvents, type Observed } from './events.js';
 import { NodeEngines } from './node-engines.js';
 import { scaled, serviceSpec } from './service-spec.js';
 import { detailsOf, hostnameOf, replicasOf, sandboxState, summaryOf, type SandboxState } from './state.js';
 
-const QUICK_MS = 2_000;
-const SLOW_MS = 60_000;
 /** How long start and restart wait for a running task, and stop for the task to end, before answering anyway. */
 const CONVERGE_MS = 60_000;
 const CONVERGE_POLL_MS = 100;
-const REF_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
 export interface SwarmRuntimeOptions {
   /** A manager of the swarm. */
@@ -64,17 +63,21 @@ export interface SwarmRuntimeOptions {
 export class SwarmRuntime implements Runtime {
   private readonly docker: Dockerode;
   private readonly engines: NodeEngines;
+  private readonly calls: EngineCalls;
+  private readonly cluster: ClusterReader;
   private managerNodeId: string | undefined;
   private networkReady = false;
 
   constructor(private readonly options: SwarmRuntimeOptions) {
     this.docker = dockerClient(options.endpoint);
+    this.calls = new EngineCalls(options.endpoint.label, options.logger);
+    this.cluster = new ClusterReader(this.docker, options.instance, this.calls);
     this.engines = new NodeEngines(options.nodeEngines, options.nodeAddresses, this.docker, () => this.managerNodeId);
   }
 
   /** The manager answers and really is one (checked once; a worker or a single engine cannot run services). */
   async ping(): Promise<void> {
-    await this.call('reach the swarm manager', QUICK_MS, (abortSignal) =>
+    await this.calls.call('reach the swarm manager', QUICK_MS, (abortSignal) =>
       (this.docker.ping as (options: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal }),
     );
     await this.ensureManager();
@@ -87,7 +90,7 @@ export class SwarmRuntime implements Runtime {
 
   private async ensureManager(): Promise<void> {
     if (this.managerNodeId) return;
-    const info = await this.call('read engine information', QUICK_MS, (abortSignal) => readEngineInfo(this.docker, abortSignal));
+    const info = await this.calls.call('read engine information', QUICK_MS, (abortSignal) => readEngineInfo(this.docker, abortSignal));
     if (info.Swarm?.LocalNodeState !== 'active' || !info.Swarm.ControlAvailable) {
       throw new KaiError(
         'DOCKER_ERROR',
@@ -100,7 +103,7 @@ export class SwarmRuntime implements Runtime {
   }
 
   async list(filter: { status?: ListableStatus }): Promise<FlexySummary[]> {
-    const view = await this.readCluster();
+    const view = await this.cluster.readCluster();
     // Newest first by the engine's creation time (summaries show whole seconds); each time parsed once, not per comparison.
     const services = view.services
       .map((service) => ({ service, created: Date.parse(service.CreatedAt) }))
@@ -111,14 +114,14 @@ export class SwarmRuntime implements Runtime {
   }
 
   async get(ref: string): Promise<FlexyDetails> {
-    const service = await this.resolve(ref);
-    const state = await this.stateOf(service);
+    const service = await this.cluster.resolve(ref);
+    const state = await this.cluster.stateOf(service);
     return detailsOf(service, state, this.addressOf, this.options.network);
   }
 
   async create(spec: FlexyCreateSpec): Promise<FlexyDetails> {
     await this.prepare();
-    const pinned = spec.node === null ? null : await this.findNode(spec.node);
+    const pinned = spec.node === null ? null : await this.cluster.findNode(spec.node);
     let id: string;
     try {
       const created = (await this.docker.createService({
@@ -133,47 +136,47 @@ export class SwarmRuntime implements Runtime {
         this.options.logger.warn({ engineMessage: engineMessage(error) }, 'swarm rejected service spec');
         throw new KaiError('VALIDATION_ERROR', 'The Swarm manager rejected the sandbox settings', { fields: [{ field: 'body', message: 'rejected by the engine' }] });
       }
-      throw this.translate(error, 'create the service');
+      throw this.calls.translate(error, 'create the service');
     }
     return this.get(id);
   }
 
   async start(ref: string): Promise<FlexyAction> {
-    const service = await this.resolve(ref);
+    const service = await this.cluster.resolve(ref);
     if (replicasOf(service) === 0) await this.update(ref, service, scaled(service.Spec, 1), 'start the sandbox');
     await this.converge(service, (state) => state.status === 'running' || state.status === 'error', 'start');
     return { id: service.ID, name: service.Spec.Name };
   }
 
   async stop(ref: string): Promise<FlexyAction> {
-    const service = await this.resolve(ref);
+    const service = await this.cluster.resolve(ref);
     if (replicasOf(service) > 0) await this.update(ref, service, scaled(service.Spec, 0), 'stop the sandbox');
     await this.converge(service, (state) => state.status === 'stopped' || state.status === 'created', 'stop');
     return { id: service.ID, name: service.Spec.Name };
   }
 
   async restart(ref: string): Promise<FlexyAction> {
-    const service = await this.resolve(ref);
-    const before = (await this.stateOf(service)).task?.ID;
+    const service = await this.cluster.resolve(ref);
+    const before = (await this.cluster.stateOf(service)).task?.ID;
     await this.update(ref, service, scaled(service.Spec, 1, true), 'restart the sandbox');
     await this.converge(service, (state) => (state.status === 'running' && state.task?.ID !== before) || state.status === 'error', 'restart');
     return { id: service.ID, name: service.Spec.Name };
   }
 
   async remove(ref: string): Promise<FlexyAction> {
-    const service = await this.resolve(ref);
+    const service = await this.cluster.resolve(ref);
     try {
       await this.docker.getService(service.ID).remove({ abortSignal: AbortSignal.timeout(SLOW_MS) } as unknown as Record<string, never>);
     } catch (error) {
       if (statusOf(error) === 404) throw notFound(ref);
-      throw this.translate(error, 'remove the service');
+      throw this.calls.translate(error, 'remove the service');
     }
     return { id: service.ID, name: service.Spec.Name };
   }
 
   async endpoint(ref: string, containerPort: number): Promise<FlexyEndpoint> {
-    const service = await this.resolve(ref);
-    const state = await this.stateOf(service);
+    const service = await this.cluster.resolve(ref);
+    const state = await this.cluster.stateOf(service);
     let address: FlexyEndpoint['address'] = null;
     if (state.status === 'running') {
       if (this.options.portTarget === 'network') {
@@ -200,21 +203,21 @@ export class SwarmRuntime implements Runtime {
   }
 
   async status(id: string): Promise<FlexyStatus | null> {
-    const service = await this.inspectService(id);
+    const service = await this.cluster.inspectService(id);
     if (!service || !isOwned(service.Spec.Labels, this.options.instance)) return null;
-    return (await this.stateOf(service)).status;
+    return (await this.cluster.stateOf(service)).status;
   }
 
   async watchEvents(): Promise<EngineEventStream> {
     try {
       return await watchSwarmEvents(this.docker, () => this.observe());
     } catch (error) {
-      throw this.translate(error, 'follow swarm events');
+      throw this.calls.translate(error, 'follow swarm events');
     }
   }
 
   async logs(ref: string, options: LogOptions): Promise<LogStream> {
-    const service = await this.resolve(ref);
+    const service = await this.cluster.resolve(ref);
     const handle = this.docker.getService(service.ID);
     // Service logs come through the manager from whichever nodes ran the tasks.
     type ServiceLogs = (query: Record<string, unknown>) => Promise<Readable | Buffer>;
@@ -226,7 +229,7 @@ export class SwarmRuntime implements Runtime {
       });
     } catch (error) {
       if (statusOf(error) === 404) throw notFound(ref);
-      throw this.translate(error, 'read the logs');
+      throw this.calls.translate(error, 'read the logs');
     }
   }
 
@@ -254,7 +257,7 @@ export class SwarmRuntime implements Runtime {
   }
 
   async nodes(): Promise<FlexyNode[]> {
-    const view = await this.readCluster();
+    const view = await this.cluster.readCluster();
     const sandboxes = new Map<string, number>();
     for (const service of view.services) {
       const state = sandboxState(service, view);
@@ -283,47 +286,8 @@ export class SwarmRuntime implements Runtime {
 
   private readonly addressOf = (node: SwarmNode): string => this.engines.addressOf(node);
 
-  /** Kai's services, their tasks (grouped by service) and all nodes, read in parallel: three calls, whatever the count. */
-  private async readCluster(): Promise<ClusterView> {
-    const [services, tasks, nodes] = await Promise.all([
-      this.call('list services', QUICK_MS, (abortSignal) =>
-        this.docker.listServices({ filters: { label: ownershipFilters(this.options.instance) }, abortSignal } as Dockerode.ServiceListOptions),
-      ) as Promise<unknown> as Promise<SwarmService[]>,
-      // The task label filter matches the labels of the task's service: Kai's own tasks only.
-      this.call('list tasks', QUICK_MS, (abortSignal) =>
-        this.docker.listTasks({ filters: { label: ownershipFilters(this.options.instance) }, abortSignal } as Record<string, unknown>),
-      ) as Promise<unknown> as Promise<SwarmTask[]>,
-      this.readNodes(),
-    ]);
-    const tasksByService = new Map<string, SwarmTask[]>();
-    for (const task of tasks) {
-      const list = tasksByService.get(task.ServiceID);
-      if (list) list.push(task);
-      else tasksByService.set(task.ServiceID, [task]);
-    }
-    return { services: services.filter((service) => isOwned(service.Spec.Labels, this.options.instance)), tasksByService, nodes };
-  }
-
-  private async readNodes(): Promise<Map<string, SwarmNode>> {
-    const nodes = (await this.call('list nodes', QUICK_MS, (abortSignal) => this.docker.listNodes({ abortSignal } as Record<string, unknown>))) as SwarmNode[];
-    return new Map(nodes.map((node) => [node.ID, node]));
-  }
-
-  /** One service's state: its tasks and the nodes, two calls. */
-  private async stateOf(service: SwarmService): Promise<SandboxState> {
-    const [tasks, nodes] = await Promise.all([
-      this.call('list tasks', QUICK_MS, (abortSignal) =>
-        this.docker.listTasks({ filters: { service: [service.ID] }, abortSignal } as Record<string, unknown>),
-      ) as Promise<unknown> as Promise<SwarmTask[]>,
-      this.readNodes(),
-    ]);
-    // The engine matches service filters by name prefix too: keep this service's own tasks only.
-    const own = tasks.filter((task) => task.ServiceID === service.ID);
-    return sandboxState(service, { services: [service], tasksByService: new Map([[service.ID, own]]), nodes });
-  }
-
   private async observe(): Promise<Map<string, Observed>> {
-    const view = await this.readCluster();
+    const view = await this.cluster.readCluster();
     const seen = new Map<string, Observed>();
     for (const service of view.services) {
       const state = sandboxState(service, view);
@@ -339,12 +303,12 @@ export class SwarmRuntime implements Runtime {
   /** Waits until the sandbox reaches what `done` wants; a start that ends in error says why. */
   private async converge(service: SwarmService, done: (state: SandboxState) => boolean, verb: string): Promise<void> {
     const deadline = Date.now() + CONVERGE_MS;
-    let state = await this.stateOf(service);
+    let state = await this.cluster.stateOf(service);
     while (!done(state) && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, CONVERGE_POLL_MS));
-      const current = await this.inspectService(service.ID);
+      const current = await this.cluster.inspectService(service.ID);
       if (!current) throw notFound(service.Spec.Name);
-      state = await this.stateOf(current);
+      state = await this.cluster.stateOf(current);
     }
     if (state.status === 'error' && verb !== 'stop') {
       throw new KaiError('DOCKER_ERROR', `Sandbox "${service.Spec.Name}" did not ${verb}: ${state.reason ?? 'the task failed'}`, {
@@ -365,57 +329,20 @@ export class SwarmRuntime implements Runtime {
       if (statusOf(error) === 404) throw notFound(ref);
       // Someone else updated it meanwhile: read the new version and apply the same change once more.
       if (/update out of sequence/i.test(engineMessage(error))) {
-        const fresh = await this.resolve(ref);
+        const fresh = await this.cluster.resolve(ref);
         const retry = { ...spec, Labels: fresh.Spec.Labels ? { ...fresh.Spec.Labels, ...spec.Labels } : spec.Labels };
         await this.update(ref, fresh, retry, action);
         return;
       }
-      throw this.translate(error, action);
+      throw this.calls.translate(error, action);
     }
-  }
-
-  /** Finds one of Kai's own services by id, unique id prefix or name; others stay invisible. */
-  private async resolve(ref: string): Promise<SwarmService> {
-    if (!REF_PATTERN.test(ref)) throw notFound(ref);
-    const direct = await this.inspectService(ref);
-    if (direct && isOwned(direct.Spec.Labels, this.options.instance)) return direct;
-    const services = (await this.call('list services', QUICK_MS, (abortSignal) =>
-      this.docker.listServices({ filters: { label: ownershipFilters(this.options.instance) }, abortSignal } as Dockerode.ServiceListOptions),
-    )) as unknown as SwarmService[];
-    const byName = services.filter((service) => service.Spec.Name === ref);
-    const matches = byName.length > 0 ? byName : services.filter((service) => service.ID.startsWith(ref.toLowerCase()));
-    if (matches.length > 1) throw validationError('params.id', `"${ref}" matches ${matches.length} sandboxes; give more of the id`);
-    const match = matches[0];
-    if (!match || !isOwned(match.Spec.Labels, this.options.instance)) throw notFound(ref);
-    return match;
-  }
-
-  private async inspectService(ref: string): Promise<SwarmService | undefined> {
-    try {
-      return (await this.docker.getService(ref).inspect({ abortSignal: AbortSignal.timeout(QUICK_MS) } as unknown as Record<string, never>)) as SwarmService;
-    } catch (error) {
-      if (statusOf(error) === 404 || /ambiguous|multiple/i.test(engineMessage(error))) return undefined;
-      throw this.translate(error, 'inspect the service');
-    }
-  }
-
-  /** The node a pin names (id or hostname); several nodes sharing a hostname need the id. */
-  private async findNode(ref: string): Promise<SwarmNode> {
-    const nodes = [...(await this.readNodes()).values()];
-    const byId = nodes.find((node) => node.ID === ref);
-    if (byId) return byId;
-    const byName = nodes.filter((node) => hostnameOf(node) === ref);
-    if (byName.length > 1) throw validationError('body.node', `${byName.length} nodes are called "${ref}"; give the node id (GET /api/nodes)`);
-    const found = byName[0];
-    if (!found) throw validationError('body.node', `no node "${ref}" in the swarm (GET /api/nodes lists them)`);
-    return found;
   }
 
   /** The running task's container and the engine of its node. */
   private async runningContainer(ref: string, purpose: string): Promise<{ engine: Dockerode; containerId: string; service: SwarmService }> {
     await this.ensureManager();
-    const service = await this.resolve(ref);
-    const state = await this.stateOf(service);
+    const service = await this.cluster.resolve(ref);
+    const state = await this.cluster.stateOf(service);
     const containerId = state.task?.Status.ContainerStatus?.ContainerID;
     if (state.status !== 'running' || !state.node || !containerId) {
       throw new KaiError('CONFLICT', `Sandbox "${service.Spec.Name}" is not running; start it to ${purpose}`, { id: service.ID });
@@ -427,13 +354,13 @@ export class SwarmRuntime implements Runtime {
   private onNode(error: unknown, ref: string, action: string): KaiError {
     if (error instanceof KaiError) return error;
     if (statusOf(error) === 404) return new KaiError('CONFLICT', `Sandbox "${ref}" is not running any more; start it to ${action}`, { id: ref });
-    return this.translate(error, action);
+    return this.calls.translate(error, action);
   }
 
   private async ensureNetwork(): Promise<void> {
     if (this.networkReady) return;
     const name = this.options.network;
-    const existing = await this.call('list networks', QUICK_MS, (abortSignal) =>
+    const existing = await this.calls.call('list networks', QUICK_MS, (abortSignal) =>
       this.docker.listNetworks({ filters: { name: [name] }, abortSignal }),
     );
     const found = existing.find((network) => network.Name === name);
@@ -453,30 +380,10 @@ export class SwarmRuntime implements Runtime {
         } as Dockerode.NetworkCreateOptions);
         this.options.logger.info({ network: name }, 'created swarm overlay network');
       } catch (error) {
-        if (statusOf(error) !== 409) throw this.translate(error, `create network ${name}`);
+        if (statusOf(error) !== 409) throw this.calls.translate(error, `create network ${name}`);
       }
     }
     this.networkReady = true;
   }
 
-  private async call<T>(action: string, timeoutMs: number, operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    try {
-      return await operation(AbortSignal.timeout(timeoutMs));
-    } catch (error) {
-      throw this.translate(error, action);
-    }
-  }
-
-  private translate(error: unknown, action: string): KaiError {
-    if (error instanceof KaiError) return error;
-    const kaiError = toKaiError(error, this.options.endpoint.label, action);
-    if (kaiError.code === 'DOCKER_ERROR') {
-      this.options.logger.warn({ action, engineStatus: statusOf(error), engineMessage: engineMessage(error) }, 'swarm call failed');
-    }
-    return kaiError;
-  }
-}
-
-function notFound(ref: string): KaiError {
-  return new KaiError('CONTAINER_NOT_FOUND', `No Flexy container "${ref}"`, { id: ref });
 }
