@@ -221,6 +221,7 @@ describe('Swarm runtime', { timeout: 900_000 }, () => {
       const dialog = page.getByRole('dialog');
       await dialog.getByLabel('Name').fill(name);
       const nodes = (await kai.request('GET', '/api/nodes')).body.data.nodes as Array<{ id: string; hostname: string }>;
+      await dialog.getByLabel('Node').waitFor(); // shown once the dialog has fetched the nodes
       const options = await dialog.getByLabel('Node').locator('option').allTextContents();
       assert.deepEqual(options.map((text) => text.split(' ')[0]), ['Any', manager, worker2, worker3]);
       await dialog.getByLabel('Node').selectOption(nodes.find((node) => node.hostname === worker3)!.id);
