@@ -31,6 +31,7 @@ describe('Flexy catalog', () => {
     assert.equal(first.body.data.name, 'My Project');
     assert.equal(first.body.data.hostPath, projectA);
     assert.equal(first.body.data.containerId, null);
+    assert.equal(first.body.data.node, null);
     assert.ok(first.body.data.id);
     assert.ok(!Number.isNaN(Date.parse(first.body.data.createdAt)));
 
@@ -54,6 +55,8 @@ describe('Flexy catalog', () => {
       [{ name: 'ok', hostPath: 'relative' }, 'body.hostPath'],
       [{ name: 'ok', hostPath: path.join(kai.hostRoot, 'missing') }, 'body.hostPath'],
       [{ name: 'ok', hostPath: projectA, extra: 1 }, 'body.extra'],
+      [{ name: 'ok', hostPath: projectA, node: 'no-such-node' }, 'body.node'],
+      [{ name: 'ok', hostPath: projectA, node: '../x' }, 'body.node'],
     ];
     for (const [body, field] of cases) {
       const response = await kai.request('POST', '/api/catalog/flexy', body);

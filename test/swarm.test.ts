@@ -192,14 +192,19 @@ describe('Swarm runtime', { timeout: 900_000 }, () => {
     await remove(a, b);
   });
 
-  it('launches a catalog project on the node that holds its folder', async () => {
+  it('remembers a catalog project\'s node and launches it there', async () => {
     const folder = path.join(kai.hostRoot, 'project');
     mkdirSync(folder);
-    const item = await kai.request('POST', '/api/catalog/flexy', { name: 'Pinned project', hostPath: folder });
+    const unknown = await kai.request('POST', '/api/catalog/flexy', { name: 'Nowhere project', hostPath: folder, node: 'nowhere-node' });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.body.error.details.fields[0].field, 'body.node');
+    const item = await kai.request('POST', '/api/catalog/flexy', { name: 'Pinned project', hostPath: folder, node: worker3 });
     assert.equal(item.status, 201, JSON.stringify(item.body));
+    assert.equal(item.body.data.node, worker3);
     const badNode = await kai.request('POST', `/api/catalog/flexy/${item.body.data.id}/launch`, { node: 'nowhere-node' });
     assert.equal(badNode.status, 400);
-    const launched = await kai.request('POST', `/api/catalog/flexy/${item.body.data.id}/launch`, { name: `${kai.prefix}-cat`, node: worker3 });
+    // The item remembers its node: a launch without one is pinned there.
+    const launched = await kai.request('POST', `/api/catalog/flexy/${item.body.data.id}/launch`, { name: `${kai.prefix}-cat` });
     assert.equal(launched.status, 201, JSON.stringify(launched.body));
     assert.equal(launched.body.data.container.status, 'running');
     assert.equal(launched.body.data.container.node.hostname, worker3);
@@ -224,7 +229,8 @@ describe('Swarm runtime', { timeout: 900_000 }, () => {
       await dialog.getByLabel('Node').waitFor(); // shown once the dialog has fetched the nodes
       const options = await dialog.getByLabel('Node').locator('option').allTextContents();
       assert.deepEqual(options.map((text) => text.split(' ')[0]), ['Any', manager, worker2, worker3]);
-      await dialog.getByLabel('Node').selectOption(nodes.find((node) => node.hostname === worker3)!.id);
+      assert.equal(nodes.length, 3);
+      await dialog.getByLabel('Node').selectOption(worker3);
       await dialog.getByRole('button', { name: 'Create sandbox' }).click();
       await dialog.waitFor({ state: 'detached' });
       assert.equal((await details(name)).node.hostname, worker3);

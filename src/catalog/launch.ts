@@ -75,7 +75,7 @@ export class CatalogLauncher {
         hostPath: item.hostPath,
         containerPath: DEFAULT_CONTAINER_PATH,
         env: input.env,
-        node: input.node,
+        node: input.node ?? item.node ?? undefined,
         start: true,
       });
     } catch (error) {

@@ -13,6 +13,7 @@ export const CatalogItemSchema = Type.Object({
   name: Type.String(),
   hostPath: Type.String(),
   containerId: Nullable(Type.String()),
+  node: Nullable(Type.String({ description: 'Swarm node that holds the folder; new sandboxes for this item are pinned there' })),
   createdAt: Type.String({ format: 'date-time' }),
 });
 
@@ -27,6 +28,7 @@ export const AddBody = Type.Object(
       'x-message': 'must contain a letter or digit and no control characters',
     }),
     hostPath: AbsolutePath,
+    node: Type.Optional({ ...NodeRef, description: 'Swarm only: node id or hostname that holds the folder (GET /api/nodes)' }),
   },
   { additionalProperties: false },
 );
@@ -36,7 +38,7 @@ const LaunchBody = Type.Object(
     name: Type.Optional(ContainerName),
     image: Type.Optional(ImageRef),
     env: Type.Optional(EnvMap),
-    node: Type.Optional({ ...NodeRef, description: 'Swarm only: node that holds the folder, for a newly created sandbox' }),
+    node: Type.Optional({ ...NodeRef, description: "Node for a newly created sandbox, instead of the item's own" }),
   },
   { additionalProperties: false },
 );
@@ -67,7 +69,8 @@ export const catalogRoutes: FastifyPluginAsyncTypebox<CatalogRoutesOptions> = as
     { schema: { tags, summary: 'Add a project folder to the catalog', body: AddBody, response: responses(201, CatalogItemSchema) } },
     async (request, reply) => {
       const hostPath = await flexy.confineHostPath(request.body.hostPath);
-      const item = store.add({ name: request.body.name.trim(), hostPath });
+      const node = request.body.node === undefined ? null : await flexy.checkNode(request.body.node);
+      const item = store.add({ name: request.body.name.trim(), hostPath, node });
       return reply.code(201).send(ok(item, 'Catalog item added successfully'));
     },
   );

@@ -7,6 +7,8 @@ export interface CatalogItem {
   name: string;
   hostPath: string;
   containerId: string | null;
+  /** Swarm node (id or hostname) that holds the folder; new sandboxes for the item are pinned there. */
+  node: string | null;
   createdAt: string;
 }
 
@@ -14,7 +16,7 @@ export interface CatalogItem {
 export interface CatalogStore {
   list(): CatalogItem[];
   get(id: string): CatalogItem | undefined;
-  add(item: { name: string; hostPath: string }): CatalogItem;
+  add(item: { name: string; hostPath: string; node?: string | null }): CatalogItem;
   remove(id: string): boolean;
   setContainer(id: string, containerId: string | null): void;
 }
@@ -24,11 +26,12 @@ interface Row {
   name: string;
   host_path: string;
   container_id: string | null;
+  node: string | null;
   created_at: string;
 }
 
 function fromRow(row: Row): CatalogItem {
-  return { id: row.id, name: row.name, hostPath: row.host_path, containerId: row.container_id, createdAt: row.created_at };
+  return { id: row.id, name: row.name, hostPath: row.host_path, containerId: row.container_id, node: row.node, createdAt: row.created_at };
 }
 
 export class SqliteCatalogStore implements CatalogStore {
@@ -38,7 +41,7 @@ export class SqliteCatalogStore implements CatalogStore {
     this.statements = {
       list: db.prepare<[], Row>('SELECT * FROM catalog_items ORDER BY created_at DESC, rowid DESC'),
       get: db.prepare<[string], Row>('SELECT * FROM catalog_items WHERE id = ?'),
-      insert: db.prepare('INSERT INTO catalog_items (id, name, host_path, container_id, created_at) VALUES (?, ?, ?, NULL, ?)'),
+      insert: db.prepare('INSERT INTO catalog_items (id, name, host_path, container_id, node, created_at) VALUES (?, ?, ?, NULL, ?, ?)'),
       remove: db.prepare('DELETE FROM catalog_items WHERE id = ?'),
       setContainer: db.prepare('UPDATE catalog_items SET container_id = ? WHERE id = ?'),
     };
@@ -53,10 +56,17 @@ export class SqliteCatalogStore implements CatalogStore {
     return row ? fromRow(row) : undefined;
   }
 
-  add(item: { name: string; hostPath: string }): CatalogItem {
-    const created: CatalogItem = { id: randomUUID(), name: item.name, hostPath: item.hostPath, containerId: null, createdAt: new Date().toISOString() };
+  add(item: { name: string; hostPath: string; node?: string | null }): CatalogItem {
+    const created: CatalogItem = {
+      id: randomUUID(),
+      name: item.name,
+      hostPath: item.hostPath,
+      containerId: null,
+      node: item.node ?? null,
+      createdAt: new Date().toISOString(),
+    };
     try {
-      this.statements.insert.run(created.id, created.name, created.hostPath, created.createdAt);
+      this.statements.insert.run(created.id, created.name, created.hostPath, created.node, created.createdAt);
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw new KaiError('CONFLICT', `A catalog item named "${item.name}" already exists`, {

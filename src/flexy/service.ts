@@ -68,6 +68,15 @@ export class FlexyService {
     }
   }
 
+  /** A node reference that names one of the runtime's nodes, as given (id or hostname), or a 400 naming `field`. */
+  async checkNode(node: string, field = 'body.node'): Promise<string> {
+    const nodes = await this.runtime.nodes();
+    if (!nodes.some((candidate) => candidate.id === node || candidate.hostname === node)) {
+      throw validationError(field, `no node "${node}" (GET /api/nodes lists them)`);
+    }
+    return node;
+  }
+
   async create(input: CreateFlexyInput): Promise<FlexyDetails> {
     const containerPath = checkContainerPath(input.containerPath ?? DEFAULT_CONTAINER_PATH);
     const hostPath = input.hostPath === undefined ? null : await this.confineHostPath(input.hostPath);

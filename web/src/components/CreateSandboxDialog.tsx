@@ -1,8 +1,9 @@
 import { Plus, Trash2 } from 'lucide-react';
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api';
-import type { ClusterNode, CreateFlexy, FlexyDetails } from '../types';
+import type { CreateFlexy, FlexyDetails } from '../types';
 import { DirectoryBrowser } from './DirectoryBrowser';
+import { NodePicker } from './NodePicker';
 import { Button, Dialog, Field, Input, InlineError } from './ui';
 
 export function CreateSandboxDialog({ open, onOpenChange, onCreated }: { open: boolean; onOpenChange: (open: boolean) => void; onCreated: (created: FlexyDetails) => void }) {
@@ -16,19 +17,6 @@ export function CreateSandboxDialog({ open, onOpenChange, onCreated }: { open: b
   const [error, setError] = useState<unknown>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [node, setNode] = useState('');
-  const [nodes, setNodes] = useState<ClusterNode[]>([]);
-
-  // On a Swarm the folder lives on one machine: offer to pin the sandbox there. One engine: nothing to choose.
-  useEffect(() => {
-    if (!open) return;
-    let current = true;
-    api<{ nodes: ClusterNode[] }>('GET', '/api/nodes', undefined, { quiet401: true })
-      .then((data) => current && setNodes(data.nodes))
-      .catch(() => current && setNodes([]));
-    return () => {
-      current = false;
-    };
-  }, [open]);
 
   const reset = () => {
     setName('');
@@ -94,23 +82,7 @@ export function CreateSandboxDialog({ open, onOpenChange, onCreated }: { open: b
         <Field label="Container path" htmlFor="sandbox-container-path" error={fields.containerPath} hint="Where the folder appears inside; default /workspace">
           <Input id="sandbox-container-path" value={containerPath} onChange={(e) => setContainerPath(e.target.value)} aria-invalid={!!fields.containerPath} placeholder="/workspace" />
         </Field>
-        {nodes.length > 1 && (
-          <Field label="Node" htmlFor="sandbox-node" error={fields.node} hint="The machine that holds the project folder; Any lets the cluster place it">
-            <select
-              id="sandbox-node"
-              value={node}
-              onChange={(e) => setNode(e.target.value)}
-              className="h-9 w-full rounded-md border border-zinc-300 bg-white px-2 text-sm dark:border-zinc-700 dark:bg-zinc-900"
-            >
-              <option value="">Any</option>
-              {nodes.map((item) => (
-                <option key={item.id} value={item.id} disabled={item.state !== 'ready'}>
-                  {item.hostname} ({item.role}, {item.state === 'ready' ? `${item.sandboxes} running` : item.state})
-                </option>
-              ))}
-            </select>
-          </Field>
-        )}
+        <NodePicker id="sandbox-node" open={open} value={node} onChange={setNode} error={fields.node} hint="The machine that holds the project folder; Any lets the cluster place it" />
         <fieldset className="space-y-2">
           <legend className="text-sm font-medium">Environment</legend>
           {env.map((pair, index) => (

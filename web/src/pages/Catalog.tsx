@@ -2,6 +2,7 @@ import { ExternalLink, Plus, Rocket, Trash2 } from 'lucide-react';
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api';
 import { DirectoryBrowser } from '../components/DirectoryBrowser';
+import { NodePicker } from '../components/NodePicker';
 import { Button, Card, Confirm, Dialog, EmptyState, ErrorState, Field, formatTime, InlineError, Input, Spinner } from '../components/ui';
 import { Link } from '../router';
 import { useSession } from '../session';
@@ -68,7 +69,10 @@ export function CatalogPage() {
               <li key={item.id} data-testid={`catalog-item-${item.name}`} className="flex flex-col gap-2 border-b border-zinc-100 p-3 last:border-0 sm:flex-row sm:items-center dark:border-zinc-800">
                 <div className="min-w-0 flex-1">
                   <p className="font-medium">{item.name}</p>
-                  <p className="font-mono text-xs break-all text-zinc-500">{item.hostPath}</p>
+                  <p className="font-mono text-xs break-all text-zinc-500">
+                    {item.hostPath}
+                    {item.node && <span className="font-sans"> · on {item.node}</span>}
+                  </p>
                   <p className="text-xs text-zinc-400">Added {formatTime(item.createdAt)}</p>
                 </div>
                 <div className="flex flex-wrap gap-1">
@@ -116,6 +120,7 @@ export function CatalogPage() {
 function AddDialog({ open, onOpenChange, onAdded }: { open: boolean; onOpenChange: (open: boolean) => void; onAdded: () => void }) {
   const [name, setName] = useState('');
   const [hostPath, setHostPath] = useState<string | null>(null);
+  const [node, setNode] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
@@ -127,10 +132,12 @@ function AddDialog({ open, onOpenChange, onAdded }: { open: boolean; onOpenChang
     setFields({});
     try {
       const body: AddCatalogItem = { name: name.trim(), hostPath: hostPath ?? '' };
+      if (node) body.node = node;
       if (!hostPath) throw new ApiError(400, 'VALIDATION_ERROR', 'Pick a project folder', { fields: [{ field: 'body.hostPath', message: 'pick a folder' }] });
       await api<CatalogItem>('POST', '/api/catalog/flexy', body);
       setName('');
       setHostPath(null);
+      setNode('');
       onOpenChange(false);
       onAdded();
     } catch (failure) {
@@ -156,6 +163,7 @@ function AddDialog({ open, onOpenChange, onAdded }: { open: boolean; onOpenChang
             </p>
           )}
         </div>
+        <NodePicker id="catalog-node" open={open} value={node} onChange={setNode} error={fields.node} hint="The machine that holds the folder; its sandboxes always run there" />
         <InlineError error={error} />
         <div className="flex justify-end gap-2">
           <Button type="button" onClick={() => onOpenChange(false)} disabled={busy}>
