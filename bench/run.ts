@@ -56,6 +56,7 @@ import {
 } from './lib/shell-bench.js';
 import { pool, round, roundSummary, summarize, type Summary } from './lib/stats.js';
 import { CLUSTER_ENV, SwarmBench, type SwarmResult } from './lib/swarm.js';
+import { attempts } from './lib/attempts.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -228,14 +229,7 @@ interface RunState {
 
 async function cleanup(state: RunState): Promise<NonNullable<Results['cleanup']>> {
   const started = performance.now();
-  const errors: string[] = [];
-  const attempt = async (what: string, step: () => Promise<void>) => {
-    try {
-      await step();
-    } catch (error) {
-      errors.push(`${what}: ${(error as Error).message}`);
-    }
-  };
+  const { errors, attempt } = attempts();
   let containersRemoved = 0;
   let leftovers = 0;
   let network: 'removed' | 'absent' | 'failed' = 'failed';

@@ -80,6 +80,40 @@ export interface BulkResult {
 
 const bulkResult = (bytes: number, ms: number, frames: number): BulkResult => ({ bytes, ms, frames, mibPerSecond: bytes / 2 ** 20 / (ms / 1000) });
 
+/** How a shell client takes part in a timed bulk round: who hears the output, how a command is sent, what to await after the marker. */
+interface BulkTarget {
+  label: string;
+  listen(listener: ((payload: Buffer) => void) | undefined): void;
+  send(command: string): void;
+  /** Lets what follows the marker (the prompt) arrive outside the timed window. */
+  afterMarker(): Promise<void>;
+}
+
+/** Runs `bytes` of output in the shell and times it until the end marker arrives. */
+function timeBulk(target: BulkTarget, bytes: number, letter: string, timeoutMs: number): Promise<BulkResult> {
+  const { command, marker } = bulkCommand(bytes, letter);
+  const scanner = new MarkerScanner(marker);
+  return new Promise((resolve, reject) => {
+    let received = 0;
+    let frames = 0;
+    const timer = setTimeout(() => {
+      target.listen(undefined);
+      reject(new Error(`${target.label}: ${bytes} bytes not through within ${timeoutMs} ms (${received} received)`));
+    }, timeoutMs);
+    const started = performance.now();
+    target.listen((payload) => {
+      received += payload.length;
+      frames += 1;
+      if (!scanner.push(payload)) return;
+      const ms = performance.now() - started;
+      clearTimeout(timer);
+      target.listen(undefined);
+      void target.afterMarker().then(() => resolve(bulkResult(received, ms, frames)), reject);
+    });
+    target.send(command);
+  });
+}
+
 /**
  * One ttyd session. ttyd's protocol: the first message is JSON
  * {AuthToken, columns, rows}; then every frame's first byte is its type.
@@ -175,29 +209,19 @@ export class TtydClient {
 
   /** Runs `bytes` of output in the shell and times it until the end marker arrives. */
   bulk(bytes: number, timeoutMs: number): Promise<BulkResult> {
-    const { command, marker } = bulkCommand(bytes, 'x');
-    const scanner = new MarkerScanner(marker);
-    return new Promise((resolve, reject) => {
-      let received = 0;
-      let frames = 0;
-      const timer = setTimeout(() => {
-        this.listener = undefined;
-        reject(new Error(`ttyd: ${bytes} bytes not through within ${timeoutMs} ms (${received} received)`));
-      }, timeoutMs);
-      const started = performance.now();
-      this.listener = (payload) => {
-        received += payload.length;
-        frames += 1;
-        if (!scanner.push(payload)) return;
-        const ms = performance.now() - started;
-        clearTimeout(timer);
-        this.listener = undefined;
-        // Let the prompt that follows the marker arrive outside the timed window.
-        void this.quiet(timeoutMs, 'prompt after the bulk output', 100, false).then(() => resolve(bulkResult(received, ms, frames)), reject);
-      };
-      this.type(`${command}\r`);
-    });
+    return timeBulk(
+      {
+        label: 'ttyd',
+        listen: (listener) => (this.listener = listener),
+        send: (command) => this.type(`${command}\r`),
+        afterMarker: () => this.quiet(timeoutMs, 'prompt after the bulk output', 100, false),
+      },
+      bytes,
+      'x',
+      timeoutMs,
+    );
   }
+
 
   close(): void {
     this.socketOrUndefined?.terminate();
@@ -307,28 +331,19 @@ export class TerminalClient {
   }
 
   bulk(bytes: number, timeoutMs: number): Promise<BulkResult> {
-    const { command, marker } = bulkCommand(bytes, 'y');
-    const scanner = new MarkerScanner(marker);
-    return new Promise((resolve, reject) => {
-      let received = 0;
-      let frames = 0;
-      const timer = setTimeout(() => {
-        this.listener = undefined;
-        reject(new Error(`terminal: ${bytes} bytes not through within ${timeoutMs} ms (${received} received)`));
-      }, timeoutMs);
-      const started = performance.now();
-      this.listener = (payload) => {
-        received += payload.length;
-        frames += 1;
-        if (!scanner.push(payload)) return;
-        const ms = performance.now() - started;
-        clearTimeout(timer);
-        this.listener = undefined;
-        void this.settle(100, 5_000).then(() => resolve(bulkResult(received, ms, frames)));
-      };
-      this.socket.send(Buffer.from(`${command}\n`));
-    });
+    return timeBulk(
+      {
+        label: 'terminal',
+        listen: (listener) => (this.listener = listener),
+        send: (command) => this.socket.send(Buffer.from(`${command}\n`)),
+        afterMarker: () => this.settle(100, 5_000),
+      },
+      bytes,
+      'y',
+      timeoutMs,
+    );
   }
+
 
   close(): void {
     this.socketOrUndefined?.terminate();

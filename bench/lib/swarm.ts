@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient, expectStatus, json, type TimedResponse } from './http.js';
 import { KaiProcess, freePort, run } from './kai-process.js';
 import { percentile, pool, round, roundSummary, summarize, type Summary } from './stats.js';
+import { attempts } from './attempts.js';
 
 export const CLUSTER_ENV = '/var/run/kai-swarm/cluster.env';
 const POLL_MS = 100;
@@ -454,14 +455,7 @@ export class SwarmBench {
 
   private async doCleanup(): Promise<SwarmCleanup> {
     const began = performance.now();
-    const errors: string[] = [];
-    const attempt = async (what: string, step: () => Promise<void>) => {
-      try {
-        await step();
-      } catch (error) {
-        errors.push(`${what}: ${(error as Error).message}`);
-      }
-    };
+    const { errors, attempt } = attempts();
     let servicesRemoved = 0;
     let leftoverServices = 0;
     let leftoverContainers = 0;

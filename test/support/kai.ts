@@ -8,6 +8,7 @@ import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase } from '../../src/db/open.js';
+import { dockerClient } from '../../src/runtime/docker/client.js';
 import { createRuntime } from '../../src/runtime/index.js';
 import { removeInstance } from './docker.js';
 import { removeSwarmInstance } from './swarm.js';
@@ -139,9 +140,7 @@ export async function startKai(env: Record<string, string> = {}, options: StartO
       db.close();
       // The instance and network from the configuration: a test may reuse another run's (a restart).
       if (config.runtime.kind === 'swarm') {
-        const { default: Dockerode } = await import('dockerode');
-        const manager = new Dockerode({ socketPath: config.docker.kind === 'socket' ? config.docker.socketPath : '/var/run/docker.sock' });
-        await removeSwarmInstance(manager, config.instance, config.dockerNetwork);
+        await removeSwarmInstance(dockerClient(config.docker), config.instance, config.dockerNetwork);
       } else {
         await removeInstance(config.instance, config.dockerNetwork);
       }

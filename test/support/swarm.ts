@@ -94,7 +94,9 @@ export async function removeSwarmInstance(manager: Dockerode, instance: string, 
       await manager.getNetwork(network).remove();
       return;
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return;
+      const status = (error as { statusCode?: number }).statusCode;
+      // Gone already, or no manager to ask: nothing to wait for.
+      if (status === 404 || status === undefined) return;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

@@ -25,6 +25,11 @@ export interface EngineInfo {
   Swarm?: { NodeID?: string; LocalNodeState?: string; ControlAvailable?: boolean };
 }
 
+export function pingEngine(docker: Dockerode, abortSignal: AbortSignal): Promise<unknown> {
+  // The typings lack ping's options argument; dockerode passes the abort signal on like every other call's.
+  return (docker.ping as (options: { abortSignal: AbortSignal }) => Promise<unknown>).call(docker, { abortSignal });
+}
+
 export function readEngineInfo(docker: Dockerode, abortSignal: AbortSignal): Promise<EngineInfo> {
   // The typings lack info's options argument; dockerode passes the abort signal on like every other call's.
   return (docker.info as (options: { abortSignal: AbortSignal }) => Promise<EngineInfo>).call(docker, { abortSignal });

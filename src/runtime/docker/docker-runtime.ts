@@ -20,7 +20,7 @@ import type {
   TerminalOptions,
   TerminalProcess,
 } from '../types.js';
-import { dockerClient, readEngineInfo } from './client.js';
+import { dockerClient, pingEngine, readEngineInfo } from './client.js';
 import { engineMessage, isConnectionFailure, statusOf, toKaiError, unreachable } from './engine-errors.js';
 import { ImagePuller } from './image-puller.js';
 import { LABEL_CONTAINER_PATH, LABEL_ENV_KEYS, LABEL_HOST_PATH, LABEL_INSTANCE, LABEL_MANAGED, isOwned, ownershipFilters } from './labels.js';
@@ -65,8 +65,7 @@ export class DockerRuntime implements Runtime {
 
   async ping(): Promise<void> {
     await this.call('reach the engine', QUICK_MS, (abortSignal) =>
-      // The typings lack ping's options argument; dockerode passes it on like every other call's.
-      (this.docker.ping as (options: { abortSignal: AbortSignal }) => Promise<unknown>)({ abortSignal }),
+      pingEngine(this.docker, abortSignal),
     );
   }
 

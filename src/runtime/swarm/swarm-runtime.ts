@@ -3,7 +3,7 @@ import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { DockerEndpoint } from '../../config.js';
 import { KaiError } from '../../errors.js';
-import { dockerClient, readEngineInfo } from '../docker/client.js';
+import { dockerClient, pingEngine, readEngineInfo } from '../docker/client.js';
 import { DOCS_PORT, SHELL_PORT } from '../docker/docker-runtime.js';
 import { engineMessage, statusOf } from '../docker/engine-errors.js';
 import { LABEL_MANAGED, isOwned } from '../docker/labels.js';
@@ -78,7 +78,7 @@ export class SwarmRuntime implements Runtime {
   /** The manager answers and really is one (checked once; a worker or a single engine cannot run services). */
   async ping(): Promise<void> {
     await this.calls.call('reach the swarm manager', QUICK_MS, (abortSignal) =>
-      (this.docker.ping as (options: { abortSignal: AbortSignal }) => Promise<unknown>).call(this.docker, { abortSignal }),
+      pingEngine(this.docker, abortSignal),
     );
     await this.ensureManager();
   }
