@@ -57,3 +57,27 @@ describe('Nodes on a single Docker engine', () => {
     assert.equal((await kai.anonymous('GET', '/api/nodes')).status, 401);
   });
 });
+
+describe('Nodes and sandboxes when the engine cannot be reached', () => {
+  for (const runtime of ['docker', 'swarm']) {
+    it(`answers 503 DOCKER_ERROR on the ${runtime} runtime and is not ready`, async () => {
+      const kai = await startKai({ KAI_RUNTIME: runtime, DOCKER_HOST: `unix:///tmp/kai-no-engine-${process.pid}.sock` });
+      try {
+        assert.equal((await kai.request('GET', '/api/ready')).status, 503);
+        for (const [method, route, body] of [
+          ['GET', '/api/nodes', undefined],
+          ['GET', '/api/flexy', undefined],
+          ['POST', '/api/flexy', { name: `${kai.prefix}-down` }],
+          ['POST', '/api/flexy', { name: `${kai.prefix}-down`, node: 'somewhere' }],
+        ] as const) {
+          const response = await kai.request(method, route, body);
+          assert.equal(response.status, 503, `${method} ${route}: ${JSON.stringify(response.body)}`);
+          assert.equal(response.body.error.code, 'DOCKER_ERROR');
+          assert.match(response.body.error.message, /not reachable/);
+        }
+      } finally {
+        await kai.close();
+      }
+    });
+  }
+});

@@ -83,6 +83,23 @@ describe('Swarm runtime', { timeout: 900_000 }, () => {
     }
   });
 
+  it("needs a node's own engine for terminals and stats there, and says which node and setting", async () => {
+    const { KAI_SWARM_NODE_ENGINES: _engines, ...withoutEngines } = cluster.env;
+    const partial = await startKai(withoutEngines);
+    try {
+      const [onWorker, onManager] = [`${partial.prefix}-w`, `${partial.prefix}-m`];
+      assert.equal((await partial.request('POST', '/api/flexy', { name: onWorker, node: worker2, start: true })).status, 201);
+      assert.equal((await partial.request('POST', '/api/flexy', { name: onManager, node: manager, start: true })).status, 201);
+      const refused = await partial.request('GET', `/api/flexy/${onWorker}/stats`);
+      assert.equal(refused.status, 502, JSON.stringify(refused.body));
+      assert.match(refused.body.error.message, /node kai-node2.*KAI_SWARM_NODE_ENGINES/);
+      // The manager Kai talks to serves its own node.
+      assert.equal((await partial.request('GET', `/api/flexy/${onManager}/stats`)).status, 200);
+    } finally {
+      await partial.close();
+    }
+  });
+
   it('runs the container lifecycle as a one-replica service: created, running, stopped, restarted, deleted, with events', async () => {
     const name = `${kai.prefix}-life`;
     const folder = path.join(kai.hostRoot, 'life');
